@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * api.c - the Signicat MobileID REST client.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "api.h"
+#include "cache.h"
+
+/*
+ * THE endpoint table (see shared/specs/README.md): a corrected path is a
+ * one-line change here.  MID_OP_TOKEN's path is unused: token_url is a
+ * configuration key of its own.
+ */
+static const mid_endpoint endpoints[MID_OP_COUNT] = {
+	[MID_OP_TOKEN]               = { "POST",   "",                        "get access token" },
+	[MID_OP_RESOLVE]             = { "POST",   "/users/resolve",          "resolve externalRef" },
+	[MID_OP_GET_USER]            = { "GET",    "/users/%s",               "get user" },
+	[MID_OP_CREATE_USER]         = { "POST",   "/users",                  "create user" },
+	[MID_OP_UPDATE_USER]         = { "PATCH",  "/users/%s",               "update user" },
+	[MID_OP_DELETE_USER]         = { "DELETE", "/users/%s",               "delete user" },
+	[MID_OP_USER_TRANSACTIONS]   = { "GET",    "/users/%s/transactions",  "list transactions" },
+	[MID_OP_LIST_DEVICES]        = { "GET",    "/devices",                "list devices" },
+	[MID_OP_GET_DEVICE]          = { "GET",    "/devices/%s",             "get device" },
+	[MID_OP_UPDATE_DEVICE]       = { "PATCH",  "/devices/%s",             "update device" },
+	[MID_OP_DELETE_DEVICE]       = { "DELETE", "/devices/%s",             "delete device" },
+	[MID_OP_START_REGISTRATION]  = { "POST",   "/registrations",          "start registration" },
+	[MID_OP_REGISTRATION_STATE]  = { "GET",    "/registrations/%s",       "get registration state" },
+	[MID_OP_CANCEL_REGISTRATION] = { "DELETE", "/registrations/%s",       "cancel registration" },
+	[MID_OP_START_AUTH]          = { "POST",   "/authentications",        "start authentication" },
+	[MID_OP_AUTH_STATE]          = { "GET",    "/authentications/%s",     "get authentication state" },
+	[MID_OP_CANCEL_AUTH]         = { "DELETE", "/authentications/%s",     "cancel authentication" },
+};
+
+const mid_endpoint *mid_endpoint_of(mid_op op)
+{
+	return (op >= 0 && op < MID_OP_COUNT) ? &endpoints[op] : NULL;
+}
+
+/* ---- the process-wide token cache ------------------------------------------ */
+
+static struct {
+	pthread_mutex_t lock;
+	char key[17];           /* hash of token_url and client_id */
+	char *token;
+	int64_t expires_ms;     /* wall clock, already less a safety margin */
+} tcache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The module can be unloaded (pam_end() dlcloses it): free the cache. */
+__attribute__((destructor)) static void forget_token_on_unload(void)
+{
+	mid_api_forget_token();
+}
+
+void mid_api_forget_token(void)
+{
+	pthread_mutex_lock(&tcache.lock);
+	mid_free_secret(tcache.token);
+	tcache.token = NULL;
+	tcache.key[0] = '\0';
+	pthread_mutex_unlock(&tcache.lock);
+}
+
+void mid_api_log(mid_api *a, int priority, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (!a->log || (priority == LOG_DEBUG && !a->cfg->debug))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	a->log(a->log_ctx, priority, line);
+}
+
+int mid_api_init(mid_api *a, const mid_config *cfg, int (*aborted)(void *), void *abort_ctx)
+{
+	mid_http_opts o = {
+		.ca_file = cfg->ca_file,
+		.proxy = cfg->http_proxy,
+		.connect_timeout_ms = cfg->connect_timeout_ms,
+		.request_timeout_ms = cfg->request_timeout_ms,
+		.max_response_size = cfg->max_response_size,
+		.aborted = aborted,
+		.abort_ctx = abort_ctx,
+	};
+
+	memset(a, 0, sizeof(*a));
+	a->cfg = cfg;
+	a->http = mid_http_new(&o);
+	return a->http ? 0 : -1;
+}
+
+void mid_api_cleanup(mid_api *a)
+{
+	mid_http_free(a->http);
+	mid_http_response_free(&a->resp);
+	mid_free_secret(a->token);
+	a->token = NULL;
+	a->http = NULL;
+}
+
+static void token_key(const mid_config *cfg, char key[17])
+{
+	mid_buf b = { 0 };
+
+	mid_buf_printf(&b, "%s\n%s", cfg->token_url, cfg->client_id);
+	mid_hash_hex(b.data ? b.data : "", key);
+	mid_buf_free(&b);
+}
+
+/* Take a token from memory (locked by the caller). */
+static int token_from_memory(mid_api *a, const char *key, int64_t now)
+{
+	if (!tcache.token || strcmp(tcache.key, key) != 0 || tcache.expires_ms <= now)
+		return -1;
+	mid_free_secret(a->token);
+	a->token = strdup(tcache.token);
+	return a->token ? 0 : -1;
+}
+
+static void token_to_memory(const char *key, const char *token, int64_t expires_ms)
+{
+	mid_free_secret(tcache.token);
+	tcache.token = strdup(token);
+	snprintf(tcache.key, sizeof(tcache.key), "%s", key);
+	tcache.expires_ms = expires_ms;
+}
+
+static int token_from_file(mid_api *a, const char *name, int64_t now, int64_t *expires_ms)
+{
+	mid_buf b = { 0 };
+	char err[512];
+	json_object *obj = NULL, *v;
+	int rc = -1;
+
+	if (mid_cache_read(a->cfg->cache_dir, name, &b, err, sizeof(err)) != 0) {
+		if (err[0])
+			mid_api_log(a, LOG_WARNING, "token cache ignored: %s", err);
+		goto out;
+	}
+	obj = json_tokener_parse(b.data);
+	if (!obj || !json_object_object_get_ex(obj, "expires_ms", &v) ||
+	    (*expires_ms = json_object_get_int64(v)) <= now ||
+	    !json_object_object_get_ex(obj, "access_token", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		goto out;
+	mid_free_secret(a->token);
+	a->token = strdup(json_object_get_string(v));
+	rc = a->token ? 0 : -1;
+out:
+	if (obj && json_object_object_get_ex(obj, "access_token", &v) &&
+	    json_object_is_type(v, json_type_string))
+		mid_wipe((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
+	json_object_put(obj);
+	mid_buf_free(&b);
+	return rc;
+}
+
+static void token_to_file(mid_api *a, const char *name, int64_t expires_ms)
+{
+	mid_buf b = { 0 };
+	char err[512];
+
+	if (mid_buf_printf(&b, "{\"access_token\":\"%s\",\"expires_ms\":%lld}\n", a->token,
+	                   (long long)expires_ms) == 0 &&
+	    mid_cache_write(a->cfg->cache_dir, name, b.data, b.len, err, sizeof(err)) != 0)
+		mid_api_log(a, LOG_WARNING, "cannot write the token cache: %s", err);
+	mid_buf_free(&b);
+}
+
+static void set_fail(mid_api *a, mid_op op, mid_result r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void set_fail(mid_api *a, mid_op op, mid_result r, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	a->fail = r;
+	a->fail_op = op;
+	snprintf(a->error, sizeof(a->error), "%s: %s", endpoints[op].name, reason);
+}
+
+void mid_api_garbage(mid_api *a, mid_op op, const char *reason)
+{
+	set_fail(a, op, MID_UNAVAILABLE, "unusable answer: %s", reason);
+}
+
+/* Classify a transport failure or a non-2xx answer of op. */
+static void classify_failure(mid_api *a, mid_op op, mid_http_status hs)
+{
+	mid_api_error e;
+	long st = a->resp.status;
+
+	if (hs != MID_HTTP_OK) {
+		set_fail(a, op, hs == MID_HTTP_ERR_ABORTED ? MID_CANCELLED :
+		         hs == MID_HTTP_ERR_INTERNAL ? MID_INTERNAL_ERROR : MID_UNAVAILABLE,
+		         "%s", a->resp.error);
+		return;
+	}
+	a->status = st;
+	if (mid_parse_error(a->resp.body.data, a->resp.body.len, &e) == 0) {
+		snprintf(a->code, sizeof(a->code), "%s", e.code);
+		if (!a->trace_id[0] && e.trace_id[0])
+			snprintf(a->trace_id, sizeof(a->trace_id), "%s", e.trace_id);
+	}
+#define WHY(what) "%s (HTTP %ld%s%s%s%s)", what, st, a->code[0] ? ", " : "", a->code, \
+	e.detail[0] ? ": " : "", e.detail
+	if (st == 401 || (op == MID_OP_TOKEN && st == 400))
+		set_fail(a, op, MID_CONFIG_ERROR, WHY("credentials rejected"));
+	else if (st == 403)
+		set_fail(a, op, MID_CONFIG_ERROR, WHY("permission denied"));
+	else if (st == 400)
+		set_fail(a, op, MID_INTERNAL_ERROR, WHY("request refused"));
+	else if (st == 404)
+		set_fail(a, op, MID_UNAVAILABLE, WHY("not found"));
+	else if (st == 429)
+		set_fail(a, op, MID_UNAVAILABLE, WHY("rate limited"));
+	else if (st >= 500)
+		set_fail(a, op, MID_UNAVAILABLE, WHY("server error"));
+	else
+		set_fail(a, op, MID_UNAVAILABLE, WHY("unexpected answer"));
+#undef WHY
+}
+
+static int fetch_token(mid_api *a, int64_t deadline_ms, long *expires_in)
+{
+	char *id = mid_http_escape(a->http, a->cfg->client_id);
+	char *secret = mid_http_escape(a->http, a->cfg->client_secret);
+	mid_buf form = { 0 };
+	char err[200];
+	mid_http_status hs;
+	int rc = -1;
+
+	a->token_fetches++;
+	if (!id || !secret ||
+	    mid_buf_printf(&form, "grant_type=client_credentials&scope=signicat-api"
+	                   "&client_id=%s&client_secret=%s", id, secret) != 0) {
+		set_fail(a, MID_OP_TOKEN, MID_INTERNAL_ERROR, "out of memory");
+		goto out;
+	}
+	hs = mid_http_request(a->http, "POST", a->cfg->token_url, NULL,
+	                      "application/x-www-form-urlencoded", form.data, deadline_ms,
+	                      &a->resp);
+	snprintf(a->trace_id, sizeof(a->trace_id), "%s", a->resp.trace_id);
+	a->status = a->resp.status;
+	if (hs != MID_HTTP_OK || a->resp.status != 200) {
+		classify_failure(a, MID_OP_TOKEN, hs);
+		goto out;
+	}
+	mid_free_secret(a->token);
+	a->token = NULL;
+	if (mid_parse_token(a->resp.body.data, a->resp.body.len, &a->token, expires_in,
+	                    err, sizeof(err)) != 0) {
+		mid_api_garbage(a, MID_OP_TOKEN, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	mid_buf_reset(&a->resp.body);   /* it held the token */
+	mid_free_secret(secret);
+	free(id);
+	mid_buf_free(&form);
+	return rc;
+}
+
+int mid_api_token(mid_api *a, int force, int64_t deadline_ms)
+{
+	char key[17], name[40];
+	int64_t now = mid_wall_ms(), expires_ms;
+	long expires_in = 0;
+	int rc = -1;
+
+	token_key(a->cfg, key);
+	snprintf(name, sizeof(name), "token-%s.json", key);
+	pthread_mutex_lock(&tcache.lock);
+	if (force) {
+		/* Another thread may have refreshed since our token was refused. */
+		if (tcache.token && a->token && strcmp(tcache.token, a->token) != 0 &&
+		    token_from_memory(a, key, now) == 0) {
+			rc = 0;
+			goto out;
+		}
+		mid_free_secret(tcache.token);
+		tcache.token = NULL;
+		if (a->cfg->cache_dir && *a->cfg->cache_dir)
+			mid_cache_remove(a->cfg->cache_dir, name);
+	} else if (token_from_memory(a, key, now) == 0) {
+		rc = 0;
+		goto out;
+	} else if (a->cfg->cache_dir && *a->cfg->cache_dir &&
+	           token_from_file(a, name, now, &expires_ms) == 0) {
+		token_to_memory(key, a->token, expires_ms);
+		mid_api_log(a, LOG_DEBUG, "access token taken from the cache file");
+		rc = 0;
+		goto out;
+	}
+	if (fetch_token(a, deadline_ms, &expires_in) != 0)
+		goto out;
+	/* Renew shortly before expiry: a quarter of the lifetime, at most 60 s. */
+	expires_ms = now + expires_in * 1000 - (expires_in * 250 < 60000 ? expires_in * 250 : 60000);
+	token_to_memory(key, a->token, expires_ms);
+	if (a->cfg->cache_dir && *a->cfg->cache_dir)
+		token_to_file(a, name, expires_ms);
+	mid_api_log(a, LOG_DEBUG, "new access token, lifetime %lds", expires_in);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&tcache.lock);
+	return rc;
+}
+
+int mid_api_call(mid_api *a, mid_op op, const char *id, const char *query,
+                 const char *json_body, int64_t deadline_ms)
+{
+	const mid_endpoint *ep = &endpoints[op];
+	mid_buf url = { 0 };
+	char *eid = NULL;
+	int rc = -1;
+
+	a->fail = MID_APPROVED;
+	a->error[0] = a->code[0] = a->trace_id[0] = '\0';
+	a->status = 0;
+	if (id && !(eid = mid_http_escape(a->http, id))) {
+		set_fail(a, op, MID_INTERNAL_ERROR, "out of memory");
+		return -1;
+	}
+	mid_buf_printf(&url, "%s", a->cfg->api_url);
+	if (url.len && url.data[url.len - 1] == '/')
+		url.data[--url.len] = '\0';
+	if (eid) {
+		const char *pct = strstr(ep->path, "%s");
+		mid_buf_append(&url, ep->path, (size_t)(pct - ep->path));
+		mid_buf_append(&url, eid, strlen(eid));
+		mid_buf_append(&url, pct + 2, strlen(pct + 2));
+	} else {
+		mid_buf_append(&url, ep->path, strlen(ep->path));
+	}
+	if (query)
+		mid_buf_printf(&url, "?%s", query);
+	if (!url.data) {
+		set_fail(a, op, MID_INTERNAL_ERROR, "out of memory");
+		goto out;
+	}
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		mid_http_status hs;
+
+		if (mid_api_token(a, attempt > 0, deadline_ms) != 0)
+			goto out;
+		hs = mid_http_request(a->http, ep->method, url.data, a->token,
+		                      json_body ? "application/json" : NULL, json_body,
+		                      deadline_ms, &a->resp);
+		snprintf(a->trace_id, sizeof(a->trace_id), "%s", a->resp.trace_id);
+		a->status = a->resp.status;
+		mid_api_log(a, LOG_DEBUG, "%s %s -> %ld in %ld ms (trace %s)", ep->method,
+		            ep->name, a->resp.status, a->resp.elapsed_ms,
+		            a->trace_id[0] ? a->trace_id : "-");
+		if (hs == MID_HTTP_OK && a->resp.status >= 200 && a->resp.status < 300) {
+			rc = 0;
+			goto out;
+		}
+		classify_failure(a, op, hs);
+		/* A refused token: refresh once and retry once. */
+		if (hs != MID_HTTP_OK || a->resp.status != 401)
+			goto out;
+	}
+out:
+	free(eid);
+	mid_buf_free(&url);
+	return rc;
+}

@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config.c - mobileid.conf: one table of keys, parsed with libinih.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "mid_config.h"
+#include "template.h"
+#include "util.h"
+
+enum kind {
+	K_STRING,
+	K_SECRET,
+	K_URL,
+	K_PATH,
+	K_DURATION_S,    /* bare number = seconds */
+	K_DURATION_MS,   /* bare number = milliseconds */
+	K_SIZE,
+	K_FAILMODE,
+	K_PROMPT,
+	K_AUTHLEVEL,
+	K_BOOL,
+	K_TMPL_REF,      /* externalRef template */
+	K_TMPL_CTX       /* context and message templates */
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum kind kind;
+	size_t off;
+	const char *def;   /* parsed like a value from the file; NULL = unset */
+	long lo, hi;       /* range for numbers */
+};
+
+#define OFF(f) offsetof(mid_config, f)
+
+static const struct key keys[] = {
+	{ "signicat", "api_url", K_URL, OFF(api_url),
+	  "https://api.signicat.com/mobileid/core", 0, 0 },
+	{ "signicat", "token_url", K_URL, OFF(token_url),
+	  "https://api.signicat.com/auth/open/connect/token", 0, 0 },
+	{ "signicat", "client_id", K_STRING, OFF(client_id), NULL, 0, 0 },
+	{ "signicat", "client_secret", K_SECRET, OFF(client_secret), NULL, 0, 0 },
+	{ "signicat", "client_secret_file", K_PATH, OFF(client_secret_file), NULL, 0, 0 },
+	{ "signicat", "ca_file", K_PATH, OFF(ca_file), NULL, 0, 0 },
+	{ "signicat", "http_proxy", K_STRING, OFF(http_proxy), NULL, 0, 0 },
+	{ "signicat", "connect_timeout", K_DURATION_S, OFF(connect_timeout_ms), "5", 100, 60000 },
+	{ "signicat", "request_timeout", K_DURATION_S, OFF(request_timeout_ms), "10", 200, 120000 },
+	{ "signicat", "max_response_size", K_SIZE, OFF(max_response_size), "262144", 1024, 16777216 },
+	{ "signicat", "auth_level", K_AUTHLEVEL, OFF(auth_level), "TWO_FACTOR", 0, 0 },
+	{ "signicat", "cache_dir", K_PATH, OFF(cache_dir), "/var/cache/mobileid", 0, 0 },
+	{ "signicat", "user_cache_ttl", K_DURATION_S, OFF(user_cache_ttl_ms), "3600", 0, 604800000 },
+
+	{ "auth", "externalref", K_TMPL_REF, OFF(externalref), "%u", 0, 0 },
+	{ "auth", "push_timeout", K_DURATION_S, OFF(push_timeout_ms), "60", 2000, 600000 },
+	{ "auth", "poll_interval", K_DURATION_MS, OFF(poll_interval_ms), "500", 100, 10000 },
+	{ "auth", "failmode", K_FAILMODE, OFF(failmode), "secure", 0, 0 },
+	{ "auth", "prompt", K_PROMPT, OFF(prompt), "auto", 0, 0 },
+	{ "auth", "context_title", K_TMPL_CTX, OFF(context_title), "Login to %h", 0, 0 },
+	{ "auth", "context_content", K_TMPL_CTX, OFF(context_content),
+	  "User: %u\nService: %s\nFrom: %r\nCode: %c\nTime: %t", 0, 0 },
+	{ "auth", "message", K_TMPL_CTX, OFF(message),
+	  "Approve the login on your phone (code %c)", 0, 0 },
+	{ "auth", "debug", K_BOOL, OFF(debug), "no", 0, 0 },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+long mid_parse_duration(const char *s, long default_unit_ms)
+{
+	char *end;
+	long mult = default_unit_ms;
+	long long v;
+
+	/* Digits first: strtoll would also take blanks and a sign. */
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end) {
+		if (!strcmp(end, "ms"))
+			mult = 1;
+		else if (!strcmp(end, "s"))
+			mult = 1000;
+		else if (!strcmp(end, "m"))
+			mult = 60000;
+		else
+			return -1;
+	}
+	if (v > LONG_MAX / mult)
+		return -1;
+	return (long)(v * mult);
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *yes[] = { "1", "yes", "true", "on" };
+	static const char *no[] = { "0", "no", "false", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*out = 1;
+			return 0;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void free_string(char **slot, int secret)
+{
+	if (*slot && secret)
+		mid_wipe(*slot, strlen(*slot));
+	free(*slot);
+	*slot = NULL;
+}
+
+/* Store one value; where is "file:line" or "pam argument". */
+static int apply(mid_config *cfg, const struct key *k, const char *value,
+                 const char *where, char *err, size_t errlen)
+{
+	void *slot = (char *)cfg + k->off;
+	long n;
+
+	switch (k->kind) {
+	case K_URL:
+		if (strncmp(value, "https://", 8) != 0 || !value[8]) {
+			seterr(err, errlen, "%s: [%s] %s: '%s' is not an https:// URL",
+			       where, k->section, k->name, value);
+			return -1;
+		}
+		/* fall through */
+	case K_STRING:
+	case K_SECRET:
+	case K_PATH:
+		if (mid_has_ctl(value)) {
+			seterr(err, errlen, "%s: [%s] %s: control characters are not allowed",
+			       where, k->section, k->name);
+			return -1;
+		}
+		if (k->kind == K_PATH && *value && *value != '/') {
+			seterr(err, errlen, "%s: [%s] %s: '%s' is not an absolute path",
+			       where, k->section, k->name, value);
+			return -1;
+		}
+		free_string(slot, k->kind == K_SECRET);
+		if (!(*(char **)slot = strdup(value)))
+			goto oom;
+		return 0;
+	case K_TMPL_REF:
+	case K_TMPL_CTX: {
+		char bad = 0;
+		const char *allowed = k->kind == K_TMPL_REF ? MID_TMPL_REF_CODES
+		                                            : MID_TMPL_CTX_CODES;
+		if (mid_template_check(value, allowed, &bad) != 0) {
+			if (bad)
+				seterr(err, errlen, "%s: [%s] %s: unknown template code '%%%c' (allowed: %s)",
+				       where, k->section, k->name, bad, allowed);
+			else
+				seterr(err, errlen, "%s: [%s] %s: the template ends with a lone '%%'",
+				       where, k->section, k->name);
+			return -1;
+		}
+		if (k->kind == K_TMPL_REF && !*value) {
+			seterr(err, errlen, "%s: [%s] %s: must not be empty", where, k->section, k->name);
+			return -1;
+		}
+		free_string(slot, 0);
+		if (!(*(char **)slot = mid_unescape_newlines(value)))
+			goto oom;
+		return 0;
+	}
+	case K_DURATION_S:
+	case K_DURATION_MS:
+		n = mid_parse_duration(value, k->kind == K_DURATION_S ? 1000 : 1);
+		if (n < 0 || n < k->lo || n > k->hi) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a duration from %ldms to %lds, "
+			       "e.g. %s)", where, k->section, k->name, value, k->lo, k->hi / 1000,
+			       k->kind == K_DURATION_S ? "30 or 30s" : "500 or 500ms");
+			return -1;
+		}
+		*(long *)slot = n;
+		return 0;
+	case K_SIZE:
+		n = mid_parse_duration(value, 1);   /* plain integer parser */
+		if (n < 0 || strspn(value, "0123456789") != strlen(value) || n < k->lo || n > k->hi) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (bytes, %ld to %ld)",
+			       where, k->section, k->name, value, k->lo, k->hi);
+			return -1;
+		}
+		*(long *)slot = n;
+		return 0;
+	case K_FAILMODE:
+		if (!strcmp(value, "secure"))
+			*(mid_failmode *)slot = MID_FAILMODE_SECURE;
+		else if (!strcmp(value, "safe"))
+			*(mid_failmode *)slot = MID_FAILMODE_SAFE;
+		else {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (secure or safe)",
+			       where, k->section, k->name, value);
+			return -1;
+		}
+		return 0;
+	case K_PROMPT:
+		if (!strcmp(value, "auto"))
+			*(mid_prompt_setting *)slot = MID_PROMPT_SETTING_AUTO;
+		else if (!strcmp(value, "info"))
+			*(mid_prompt_setting *)slot = MID_PROMPT_SETTING_INFO;
+		else if (!strcmp(value, "enter"))
+			*(mid_prompt_setting *)slot = MID_PROMPT_SETTING_ENTER;
+		else {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (auto, info or enter)",
+			       where, k->section, k->name, value);
+			return -1;
+		}
+		return 0;
+	case K_AUTHLEVEL:
+		if (strcmp(value, "TWO_FACTOR") && strcmp(value, "ONE_FACTOR")) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (TWO_FACTOR or ONE_FACTOR)",
+			       where, k->section, k->name, value);
+			return -1;
+		}
+		free_string(slot, 0);
+		if (!(*(char **)slot = strdup(value)))
+			goto oom;
+		return 0;
+	case K_BOOL:
+		if (parse_bool(value, (int *)slot) != 0) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (yes or no)",
+			       where, k->section, k->name, value);
+			return -1;
+		}
+		return 0;
+	}
+	seterr(err, errlen, "%s: [%s] %s: internal error", where, k->section, k->name);
+	return -1;
+oom:
+	seterr(err, errlen, "%s: out of memory", where);
+	return -1;
+}
+
+static const struct key *find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+static int known_section(const char *section)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section))
+			return 1;
+	return 0;
+}
+
+mid_config *mid_config_new(void)
+{
+	mid_config *cfg = calloc(1, sizeof(*cfg));
+	char err[256];
+
+	if (!cfg)
+		return NULL;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (keys[i].def && apply(cfg, &keys[i], keys[i].def, "default", err, sizeof(err))) {
+			mid_config_free(cfg);
+			return NULL;
+		}
+	}
+	return cfg;
+}
+
+void mid_config_free(mid_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < NKEYS; i++) {
+		enum kind kd = keys[i].kind;
+		if (kd == K_STRING || kd == K_SECRET || kd == K_URL || kd == K_PATH ||
+		    kd == K_TMPL_REF || kd == K_TMPL_CTX || kd == K_AUTHLEVEL)
+			free_string((char **)((char *)cfg + keys[i].off), kd == K_SECRET);
+	}
+	free(cfg->path);
+	free(cfg);
+}
+
+int mid_config_set(mid_config *cfg, const char *key, const char *value,
+                   const char *where, char *err, size_t errlen)
+{
+	const struct key *k = NULL;
+	const char *dot = strchr(key, '.');
+
+	if (dot) {
+		char section[64];
+		size_t len = (size_t)(dot - key);
+		if (len < sizeof(section)) {
+			memcpy(section, key, len);
+			section[len] = '\0';
+			k = find_key(section, dot + 1);
+		}
+	} else {
+		for (size_t i = 0; i < NKEYS; i++) {
+			if (!strcmp(keys[i].name, key)) {
+				if (k) {
+					seterr(err, errlen, "%s: '%s' is ambiguous: write section.%s",
+					       where, key, key);
+					return -1;
+				}
+				k = &keys[i];
+			}
+		}
+	}
+	if (!k) {
+		seterr(err, errlen, "%s: unknown key '%s'", where, key);
+		return -1;
+	}
+	return apply(cfg, k, value, where, err, errlen);
+}
+
+/* ---- the file ------------------------------------------------------------ */
+
+struct parse_state {
+	mid_config *cfg;
+	FILE *f;
+	const char *path;
+	int line;
+	int line_too_long;     /* the current line was cut */
+	int long_line;         /* the first line that was cut */
+	int seen[NKEYS];       /* line where each key was set */
+	char *err;
+	size_t errlen;
+	int failed;            /* the line where the handler failed */
+};
+
+/* ini_reader that counts lines, so that errors can name them. */
+static char *counting_reader(char *buf, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	char *r = fgets(buf, num, ps->f);
+	size_t len, skip;
+
+	if (!r)
+		return NULL;
+	ps->line++;
+	ps->line_too_long = 0;
+	len = strlen(buf);
+	if (len == (size_t)num - 1 && buf[len - 1] != '\n' && !feof(ps->f)) {
+		int c;
+		/* Swallow the rest so inih does not see it as the next line. */
+		while ((c = fgetc(ps->f)) != EOF && c != '\n')
+			;
+		ps->line_too_long = 1;
+		if (!ps->long_line)
+			ps->long_line = ps->line;
+	}
+	/* inih takes an indented line for the continuation of the previous
+	 * key's value; we have no multi-line values, so indentation is only
+	 * indentation. */
+	skip = strspn(buf, " \t");
+	if (skip)
+		memmove(buf, buf + skip, len - skip + 1);
+	return r;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	const struct key *k;
+	char where[PATH_MAX + 32];
+
+	if (ps->failed)
+		return 0;
+	snprintf(where, sizeof(where), "%s:%d", ps->path, ps->line);
+	if (ps->line_too_long) {
+		seterr(ps->err, ps->errlen, "%s: [%s] %s: line too long (at most %d characters)",
+		       where, section, name, INI_MAX_LINE - 2);
+		goto fail;
+	}
+	if (!known_section(section)) {
+		seterr(ps->err, ps->errlen, "%s: unknown section [%s] (key %s)", where, section, name);
+		goto fail;
+	}
+	k = find_key(section, name);
+	if (!k) {
+		seterr(ps->err, ps->errlen, "%s: [%s] %s: unknown key", where, section, name);
+		goto fail;
+	}
+	if (ps->seen[k - keys]) {
+		seterr(ps->err, ps->errlen, "%s: [%s] %s: duplicate key (first set on line %d)",
+		       where, section, name, ps->seen[k - keys]);
+		goto fail;
+	}
+	ps->seen[k - keys] = ps->line;
+	if (apply(ps->cfg, k, value, where, ps->err, ps->errlen) != 0)
+		goto fail;
+	return 1;
+fail:
+	ps->failed = ps->line;
+	return 0;
+}
+
+int mid_check_secret_file(const char *path, int flags, char *err, size_t errlen)
+{
+	struct stat st;
+	mode_t forbidden = (flags & MID_CONF_ALLOW_GROUP_READ) ? 0037 : 0077;
+
+	if (lstat(path, &st) != 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flags & MID_CONF_SKIP_PERMS)
+		return 0;
+	if (S_ISLNK(st.st_mode)) {
+		seterr(err, errlen, "%s: refusing a symbolic link (it holds a secret)", path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		seterr(err, errlen, "%s: owned by uid %u; it must be owned by root "
+		       "(it holds a secret)", path, (unsigned)st.st_uid);
+		return -1;
+	}
+	if (st.st_mode & forbidden) {
+		seterr(err, errlen, "%s: mode %04o gives access to group or others; run "
+		       "chmod %s %s (it holds a secret)", path, (unsigned)(st.st_mode & 07777),
+		       (flags & MID_CONF_ALLOW_GROUP_READ) ? "0640" : "0600", path);
+		return -1;
+	}
+	if ((st.st_mode & 0040) && st.st_gid != getegid()) {
+		seterr(err, errlen, "%s: group-readable by gid %u, which is not ours", path,
+		       (unsigned)st.st_gid);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_secret_file(mid_config *cfg, int flags, char *err, size_t errlen)
+{
+	char buf[1024];
+	FILE *f;
+	size_t len;
+
+	if (mid_check_secret_file(cfg->client_secret_file, flags, err, errlen) != 0)
+		return -1;
+	f = fopen(cfg->client_secret_file, "re");
+	if (!f) {
+		seterr(err, errlen, "%s: %s", cfg->client_secret_file, strerror(errno));
+		return -1;
+	}
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	len = strcspn(buf, "\r\n");
+	buf[len] = '\0';
+	if (!len) {
+		seterr(err, errlen, "%s: empty client secret", cfg->client_secret_file);
+		return -1;
+	}
+	free_string(&cfg->client_secret, 1);
+	cfg->client_secret = strdup(buf);
+	mid_wipe(buf, sizeof(buf));
+	if (!cfg->client_secret) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int finish(mid_config *cfg, int flags, char *err, size_t errlen)
+{
+	const char *where = cfg->path ? cfg->path : "configuration";
+
+	if (!cfg->client_id || !*cfg->client_id) {
+		seterr(err, errlen, "%s: [signicat] client_id: missing", where);
+		return -1;
+	}
+	if (cfg->client_secret && cfg->client_secret_file) {
+		seterr(err, errlen, "%s: [signicat] client_secret_file: set either client_secret "
+		       "or client_secret_file, not both", where);
+		return -1;
+	}
+	if (cfg->client_secret_file)
+		return read_secret_file(cfg, flags, err, errlen);
+	if (!cfg->client_secret || !*cfg->client_secret) {
+		seterr(err, errlen, "%s: [signicat] client_secret: missing (or set client_secret_file)",
+		       where);
+		return -1;
+	}
+	return 0;
+}
+
+int mid_config_finish(mid_config *cfg, char *err, size_t errlen)
+{
+	return finish(cfg, cfg->load_flags, err, errlen);
+}
+
+mid_config *mid_config_load(const char *path, int flags, char *err, size_t errlen)
+{
+	struct parse_state ps;
+	mid_config *cfg;
+	int fd, rc;
+
+	if (mid_check_secret_file(path, flags, err, errlen) != 0)
+		return NULL;
+	cfg = mid_config_new();
+	if (!cfg || !(cfg->path = strdup(path))) {
+		mid_config_free(cfg);
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	memset(&ps, 0, sizeof(ps));
+	ps.cfg = cfg;
+	ps.path = path;
+	ps.err = err;
+	ps.errlen = errlen;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(ps.f = fdopen(fd, "r"))) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		mid_config_free(cfg);
+		return NULL;
+	}
+	rc = ini_parse_stream(counting_reader, &ps, handler, &ps);
+	fclose(ps.f);
+	/* Report the first problem.  rc is the first line that inih or the
+	 * handler refused; a cut comment or section line is refused too. */
+	if (ps.long_line && (!ps.failed || ps.long_line < ps.failed) &&
+	    (rc <= 0 || ps.long_line <= rc)) {
+		seterr(err, errlen, "%s:%d: line too long (at most %d characters)",
+		       path, ps.long_line, INI_MAX_LINE - 2);
+		mid_config_free(cfg);
+		return NULL;
+	}
+	if (ps.failed && !(rc > 0 && rc < ps.failed)) {
+		mid_config_free(cfg);
+		return NULL;
+	}
+	if (rc != 0) {
+		if (rc > 0)
+			seterr(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+			       path, rc);
+		else
+			seterr(err, errlen, "%s: cannot parse (%s)", path,
+			       rc == -2 ? "out of memory" : "read error");
+		mid_config_free(cfg);
+		return NULL;
+	}
+	cfg->load_flags = flags;
+	return cfg;
+}
