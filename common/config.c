@@ -31,6 +31,7 @@ enum kind {
 	K_SIZE,
 	K_FAILMODE,
 	K_PROMPT,
+	K_UNENROLLED,
 	K_AUTHLEVEL,
 	K_BOOL,
 	K_TMPL_REF,      /* externalRef template */
@@ -75,6 +76,7 @@ static const struct key keys[] = {
 	  "User: %u\nService: %s\nFrom: %r\nCode: %c\nTime: %t", 0, 0 },
 	{ "auth", "message", K_TMPL_CTX, OFF(message),
 	  "Approve the login on your phone (code %c)", 0, 0 },
+	{ "auth", "unenrolled", K_UNENROLLED, OFF(unenrolled), "deny", 0, 0 },
 	{ "auth", "debug", K_BOOL, OFF(debug), "no", 0, 0 },
 };
 
@@ -243,6 +245,19 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 			*(mid_prompt_setting *)slot = MID_PROMPT_SETTING_ENTER;
 		else {
 			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (auto, info or enter)",
+			       where, k->section, k->name, value);
+			return -1;
+		}
+		return 0;
+	case K_UNENROLLED:
+		if (!strcmp(value, "deny"))
+			*(mid_unenrolled *)slot = MID_UNENROLLED_DENY;
+		else if (!strcmp(value, "ignore"))
+			*(mid_unenrolled *)slot = MID_UNENROLLED_IGNORE;
+		else if (!strcmp(value, "enroll"))
+			*(mid_unenrolled *)slot = MID_UNENROLLED_ENROLL;
+		else {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (deny, ignore or enroll)",
 			       where, k->section, k->name, value);
 			return -1;
 		}

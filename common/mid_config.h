@@ -20,6 +20,12 @@ typedef enum mid_prompt_setting {
 	MID_PROMPT_SETTING_ENTER
 } mid_prompt_setting;
 
+typedef enum mid_unenrolled {
+	MID_UNENROLLED_DENY = 0,    /* fail the login */
+	MID_UNENROLLED_IGNORE,      /* PAM_IGNORE: let the stack decide */
+	MID_UNENROLLED_ENROLL       /* show a self-enrollment link (VerifID), then fail */
+} mid_unenrolled;
+
 typedef struct mid_config {
 	char *path;                 /* the file it came from */
 
@@ -47,6 +53,7 @@ typedef struct mid_config {
 	char *context_title;        /* template: %u %h %s %r %c %t %C %% */
 	char *context_content;
 	char *message;
+	mid_unenrolled unenrolled;
 
 	int debug;
 	int load_flags;             /* MID_CONF_* given to mid_config_load */
