@@ -54,6 +54,8 @@ static const char *const result_names[MID_RESULT_COUNT] = {
 	[MID_UNAVAILABLE] = "service unavailable",
 	[MID_CONFIG_ERROR] = "configuration error",
 	[MID_INTERNAL_ERROR] = "internal error",
+	[MID_PUSH_PENDING] = "push already pending",
+	[MID_RATE_LIMITED] = "rate limited",
 };
 
 const char *mid_result_name(mid_result r)
@@ -75,6 +77,11 @@ const char *mid_result_user_message(mid_result r)
 	case MID_LOCKED:
 		return "Your MobileID account or device is locked; contact your administrator.";
 	case MID_UNAVAILABLE: return "The MobileID service is unavailable.";
+	case MID_PUSH_PENDING:
+		return "Another login for you is already waiting for your phone; answer or let it "
+		       "expire first.";
+	case MID_RATE_LIMITED:
+		return "Too many denied logins; new requests are paused for a while.";
 	default: return "MobileID is not set up correctly; contact your administrator.";
 	}
 }

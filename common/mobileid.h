@@ -22,6 +22,8 @@ typedef enum mid_result {
 	MID_UNAVAILABLE,     /* the service could not be reached or answered garbage */
 	MID_CONFIG_ERROR,    /* bad or unsafe configuration, rejected credentials */
 	MID_INTERNAL_ERROR,  /* out of memory, our bug, a request the API refused */
+	MID_PUSH_PENDING,    /* refused: another push for this user is still pending */
+	MID_RATE_LIMITED,    /* refused: too many denials, the user is cooling down */
 	MID_RESULT_COUNT
 } mid_result;
 

@@ -71,15 +71,20 @@ static json_object *parse_json(const char *body, size_t len, char *err, size_t e
 	return obj;
 }
 
-/* The string member key of obj, or NULL when absent or not a string. */
+/* The string member key of obj, or NULL when absent, not a string, or
+ * holding a NUL (\u0000) that would silently cut it short. */
 static const char *get_str(json_object *obj, const char *key)
 {
 	json_object *v;
+	const char *s;
 
 	if (!json_object_is_type(obj, json_type_object) ||
 	    !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
-	return json_object_get_string(v);
+	s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return NULL;
+	return s;
 }
 
 /* Copy a server string for logs and messages: no control characters. */
@@ -107,6 +112,9 @@ static int valid_id(const char *s)
 	len = strlen(s);
 	if (len == 0 || len >= MID_ID_MAX)
 		return 0;
+	/* "." and ".." would be dot segments in a URL path. */
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == len;
 }
 
@@ -123,7 +131,7 @@ int mid_parse_token(const char *body, size_t len, char **token, long *expires_in
 		return -1;
 	at = get_str(obj, "access_token");
 	type = get_str(obj, "token_type");
-	if (!at || !*at || strlen(at) > 4096 || mid_has_ctl(at) || strchr(at, ' ')) {
+	if (!at || !*at || strlen(at) > 4096 || mid_has_ctl(at) || strpbrk(at, " \t")) {
 		seterr(err, errlen, "no usable access_token");
 		goto out;
 	}

@@ -21,7 +21,10 @@ int mid_result_to_pam(mid_result r, mid_failmode failmode)
 	case MID_USER_UNKNOWN:
 		return PAM_USER_UNKNOWN;
 	case MID_LOCKED:
+	case MID_RATE_LIMITED:
 		return PAM_MAXTRIES;
+	case MID_PUSH_PENDING:
+		return PAM_AUTH_ERR;
 	case MID_UNAVAILABLE:
 		/* Only an unreachable or broken service is let through by "safe":
 		 * never a denial, never a configuration error. */
