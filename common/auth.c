@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "cache.h"
+#include "guard.h"
 #include "mobileid.h"
 #include "push.h"
 #include "template.h"
@@ -41,6 +42,7 @@ struct mid_handle {
 	char error[600];
 	char trace_id[80];
 	int from_cache;
+	mid_guard guard;
 };
 
 static const char *const result_names[MID_RESULT_COUNT] = {
@@ -419,13 +421,15 @@ static mid_result failed_state(mid_handle *h, const mid_auth_state *st)
 	return r;
 }
 
+static int push_start_guarded(mid_handle *h, const mid_request *req, mid_result *res);
+static void guard_release(mid_handle *h, mid_result r);
+
 int mid_push_start(mid_handle *h, const mid_request *req, const mid_callbacks *cb,
                    mid_result *res)
 {
 	mid_tmpl_vars v = { .user = req->user, .service = req->service };
 	char host[HOST_NAME_MAX + 1] = "";
-	mid_auth_state st;
-	mid_result r;
+	int rc;
 
 	bind_callbacks(h, cb);
 	h->error[0] = h->trace_id[0] = h->transaction_id[0] = '\0';
@@ -459,6 +463,37 @@ int mid_push_start(mid_handle *h, const mid_request *req, const mid_callbacks *c
 		*res = fail(h, MID_INTERNAL_ERROR, "out of memory");
 		return -1;
 	}
+
+	{
+		char why[300];
+		int g = mid_guard_begin(&h->guard, h->cfg, h->external_ref,
+		                        mid_wall_ms() + h->cfg->push_timeout_ms, res, why, sizeof(why));
+		if (g != 0) {
+			if (g < 0)
+				*res = MID_INTERNAL_ERROR;
+			snprintf(h->error, sizeof(h->error), "%s", why);
+			return -1;
+		}
+	}
+	rc = push_start_guarded(h, req, res);
+	if (rc != 0)
+		guard_release(h, *res);
+	return rc;
+}
+
+/* Release the push-bombing guard once the push is over. */
+static void guard_release(mid_handle *h, mid_result r)
+{
+	if (mid_guard_end(&h->guard, h->cfg, r))
+		mid_api_log(&h->api, LOG_WARNING, "push guard: %d denials for %s within %ld s; "
+		            "new pushes refused for %ld s", h->cfg->max_denials, h->external_ref,
+		            h->cfg->denial_window_ms / 1000, h->cfg->cooldown_ms / 1000);
+}
+
+static int push_start_guarded(mid_handle *h, const mid_request *req, mid_result *res)
+{
+	mid_auth_state st;
+	mid_result r;
 
 	if (user_cache_get(h) == 0) {
 		h->from_cache = 1;
@@ -582,7 +617,17 @@ static int poll_once(mid_handle *h, mid_result *res, int *transient)
 	return 1;
 }
 
+static mid_result push_wait(mid_handle *h, mid_prompt_mode mode, const mid_callbacks *cb);
+
 mid_result mid_push_wait(mid_handle *h, mid_prompt_mode mode, const mid_callbacks *cb)
+{
+	mid_result r = push_wait(h, mode, cb);
+
+	guard_release(h, r);
+	return r;
+}
+
+static mid_result push_wait(mid_handle *h, mid_prompt_mode mode, const mid_callbacks *cb)
 {
 	int transient = 0, first = 1;
 	mid_result res;
@@ -644,7 +689,11 @@ mid_result mid_authenticate(mid_handle *h, const mid_request *req, const mid_cal
 	mid_result r;
 	int rc = mid_push_start(h, req, cb, &r);
 
-	if (rc != 0)
+	if (rc < 0)
 		return r;
+	if (rc > 0) {
+		guard_release(h, r);
+		return r;
+	}
 	return mid_push_wait(h, req->prompt_mode, cb);
 }

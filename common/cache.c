@@ -17,7 +17,7 @@
 
 #define CACHE_MAX (64 * 1024)
 
-static int check_dir(const char *dir, int create, char *err, size_t errlen)
+int mid_cache_dir_check(const char *dir, int create, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -53,13 +53,14 @@ int mid_cache_read(const char *dir, const char *name, mid_buf *out,
 	err[0] = '\0';
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return -1;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted here must not hang the login. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (check_dir(dir, 0, err, errlen) != 0)
+	if (mid_cache_dir_check(dir, 0, err, errlen) != 0)
 		goto fail;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & 0077) || st.st_size > CACHE_MAX) {
@@ -95,7 +96,7 @@ int mid_cache_write(const char *dir, const char *name, const char *data, size_t 
 	size_t off = 0;
 	int fd;
 
-	if (check_dir(dir, 1, err, errlen) != 0)
+	if (mid_cache_dir_check(dir, 1, err, errlen) != 0)
 		return -1;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
 	    snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >= (int)sizeof(tmp)) {

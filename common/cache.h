@@ -22,4 +22,8 @@ int mid_cache_write(const char *dir, const char *name, const char *data, size_t 
 
 void mid_cache_remove(const char *dir, const char *name);
 
+/* dir must be a directory of the effective user, not writable by group or
+ * others; created 0700 when missing and create is set.  0 or -1. */
+int mid_cache_dir_check(const char *dir, int create, char *err, size_t errlen);
+
 #endif

@@ -18,6 +18,7 @@
 #include <ini.h>
 
 #include "mid_config.h"
+#include "policy.h"
 #include "template.h"
 #include "util.h"
 
@@ -32,6 +33,9 @@ enum kind {
 	K_FAILMODE,
 	K_PROMPT,
 	K_UNENROLLED,
+	K_COUNT,
+	K_GROUPS,
+	K_NETWORKS,
 	K_AUTHLEVEL,
 	K_BOOL,
 	K_TMPL_REF,      /* externalRef template */
@@ -77,6 +81,13 @@ static const struct key keys[] = {
 	{ "auth", "message", K_TMPL_CTX, OFF(message),
 	  "Approve the login on your phone (code %c)", 0, 0 },
 	{ "auth", "unenrolled", K_UNENROLLED, OFF(unenrolled), "deny", 0, 0 },
+	{ "auth", "groups", K_GROUPS, OFF(groups), NULL, 0, 0 },
+	{ "auth", "exempt_networks", K_NETWORKS, OFF(exempt_networks), NULL, 0, 0 },
+	{ "auth", "state_dir", K_PATH, OFF(state_dir), "/var/lib/mobileid", 0, 0 },
+	{ "auth", "single_pending", K_BOOL, OFF(single_pending), "yes", 0, 0 },
+	{ "auth", "max_denials", K_COUNT, OFF(max_denials), "3", 0, 1000 },
+	{ "auth", "denial_window", K_DURATION_S, OFF(denial_window_ms), "600", 1000, 86400000 },
+	{ "auth", "cooldown", K_DURATION_S, OFF(cooldown_ms), "900", 1000, 86400000 },
 	{ "auth", "debug", K_BOOL, OFF(debug), "no", 0, 0 },
 };
 
@@ -249,6 +260,30 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 			return -1;
 		}
 		return 0;
+	case K_COUNT: {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (!*value || *end || v < k->lo || v > k->hi) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a whole number from %ld to %ld)",
+			       where, k->section, k->name, value, k->lo, k->hi);
+			return -1;
+		}
+		*(int *)slot = (int)v;
+		return 0;
+	}
+	case K_GROUPS:
+	case K_NETWORKS: {
+		char why[300];
+		if ((k->kind == K_GROUPS ? mid_groups_check : mid_networks_check)(value, why,
+		                                                                   sizeof(why))) {
+			seterr(err, errlen, "%s: [%s] %s: %s", where, k->section, k->name, why);
+			return -1;
+		}
+		free_string(slot, 0);
+		if (!(*(char **)slot = strdup(value)))
+			goto oom;
+		return 0;
+	}
 	case K_UNENROLLED:
 		if (!strcmp(value, "deny"))
 			*(mid_unenrolled *)slot = MID_UNENROLLED_DENY;
@@ -326,7 +361,8 @@ void mid_config_free(mid_config *cfg)
 	for (size_t i = 0; i < NKEYS; i++) {
 		enum kind kd = keys[i].kind;
 		if (kd == K_STRING || kd == K_SECRET || kd == K_URL || kd == K_PATH ||
-		    kd == K_TMPL_REF || kd == K_TMPL_CTX || kd == K_AUTHLEVEL)
+		    kd == K_TMPL_REF || kd == K_TMPL_CTX || kd == K_AUTHLEVEL ||
+		    kd == K_GROUPS || kd == K_NETWORKS)
 			free_string((char **)((char *)cfg + keys[i].off), kd == K_SECRET);
 	}
 	free(cfg->path);

@@ -54,6 +54,13 @@ typedef struct mid_config {
 	char *context_content;
 	char *message;
 	mid_unenrolled unenrolled;
+	char *groups;               /* "wheel, !contractors": who must use the push */
+	char *exempt_networks;      /* CIDR list of remote addresses that skip it */
+	char *state_dir;            /* push-bombing guard state; "" disables */
+	int single_pending;         /* one pending push per user */
+	int max_denials;            /* denials within denial_window start a cooldown */
+	long denial_window_ms;
+	long cooldown_ms;
 
 	int debug;
 	int load_flags;             /* MID_CONF_* given to mid_config_load */

@@ -130,7 +130,7 @@ def write_file(path, text, mode=0o600):
     os.chmod(path, mode)
 
 
-def config_text(sim, cache_dir, **over):
+def config_text(sim, cache_dir, state_dir=None, **over):
     """A configuration for the simulator; keyword "section_key=value"
     overrides (None removes the key)."""
     conf = {
@@ -147,6 +147,7 @@ def config_text(sim, cache_dir, **over):
         "auth": {
             "push_timeout": "10",
             "poll_interval": "100ms",
+            "state_dir": state_dir or os.path.join(os.path.dirname(cache_dir), "state"),
         },
     }
     for key, value in over.items():
