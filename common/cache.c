@@ -22,7 +22,9 @@ int mid_cache_dir_check(const char *dir, int create, char *err, size_t errlen)
 	struct stat st;
 
 	if (lstat(dir, &st) != 0) {
-		if (errno == ENOENT && create && mkdir(dir, 0700) == 0 && lstat(dir, &st) == 0)
+		/* Another process may create it at the same moment: EEXIST is fine. */
+		if (errno == ENOENT && create && (mkdir(dir, 0700) == 0 || errno == EEXIST) &&
+		    lstat(dir, &st) == 0)
 			goto check;
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;

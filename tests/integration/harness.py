@@ -41,7 +41,7 @@ CLIENT_SECRET = "s3cret-for-tests-only"
 class Sim:
     """The API simulator, one process per test class."""
 
-    def __init__(self):
+    def __init__(self, cert="server"):
         self.dir = tempfile.mkdtemp(prefix="mobileid-sim-")
         subprocess.run(["bash", os.path.join(SRCDIR, "tests", "sim", "mkca.sh"), self.dir],
                        check=True, stdout=subprocess.DEVNULL)
@@ -50,8 +50,8 @@ class Sim:
         self.log = open(os.path.join(self.dir, "sim.log"), "w")
         self.proc = subprocess.Popen(
             [PYTHON3, os.path.join(SRCDIR, "tests", "sim", "mobileid_sim.py"),
-             "--cert", os.path.join(self.dir, "server.pem"),
-             "--key", os.path.join(self.dir, "server.key"),
+             "--cert", os.path.join(self.dir, cert + ".pem"),
+             "--key", os.path.join(self.dir, cert + ".key"),
              "--host", "127.0.0.1", "--port", "0", "--port-file", portfile,
              "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
             stdout=self.log, stderr=subprocess.STDOUT)
@@ -201,13 +201,18 @@ class PamEnv:
             os.unlink(os.path.join(self.cache, name))
 
     def run(self, user, args="", stdin="", timeout=60, valgrind=False, conf=None,
-            env=None):
+            env=None, items=None, wrap=None):
         conf = conf or self.conf
-        with open(os.path.join(self.services, self.service), "w") as f:
+        # replaced atomically: runs may be concurrent
+        svc = os.path.join(self.services, self.service)
+        fd, tmp = tempfile.mkstemp(dir=self.dir)
+        with os.fdopen(fd, "w") as f:
             f.write("auth required %s conf=%s %s\n" % (MODULE, conf, args))
-        syslog = os.path.join(self.dir, "syslog")
-        if os.path.exists(syslog):
-            os.unlink(syslog)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, svc)
+        # one capture file per run: runs may be concurrent
+        fd, syslog = tempfile.mkstemp(prefix="syslog-", dir=self.dir)
+        os.close(fd)
         e = dict(os.environ)
         e.update({
             "PAM_WRAPPER": "1",
@@ -218,17 +223,22 @@ class PamEnv:
         })
         if env:
             e.update(env)
-        cmd = [PAMTESTER, "-v", self.service, user, "authenticate"]
+        cmd = [PAMTESTER, "-v"]
+        for k, v in (items or {}).items():
+            cmd += ["-I", "%s=%s" % (k, v)]
+        cmd += [self.service, user, "authenticate"]
         vglog = None
         if valgrind:
             e["PAM_WRAPPER_DISABLE_DEEPBIND"] = "1"
-            vglog = os.path.join(self.dir, "valgrind.log")
+            vglog = syslog + ".valgrind"
             cmd = [VALGRIND, "-q", "--error-exitcode=99", "--leak-check=full",
                    "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
                    "--keep-debuginfo=yes",
                    "--suppressions=" + os.path.join(SRCDIR, "tests", "integration",
                                                     "valgrind.supp"),
                    "--log-file=" + vglog] + cmd
+        if wrap:
+            cmd = list(wrap) + cmd
         t0 = time.monotonic()
         p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=e,
                            timeout=timeout)

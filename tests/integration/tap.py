@@ -12,6 +12,7 @@ class TapResult(unittest.TestResult):
         self.stream = stream
         self.n = 0
         self.t0 = 0.0
+        self.sub_failures = []
 
     def _emit(self, line):
         self.stream.write(line + "\n")
@@ -20,6 +21,12 @@ class TapResult(unittest.TestResult):
     def startTest(self, test):
         super().startTest(test)
         self.t0 = time.monotonic()
+        self.sub_failures = []
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self.sub_failures.append((subtest, err))
 
     def _name(self, test):
         name = getattr(test, "_testMethodName", None)
@@ -31,11 +38,22 @@ class TapResult(unittest.TestResult):
         for line in text.rstrip().splitlines():
             self._emit("# " + line)
 
+    def stopTest(self, test):
+        # A test whose subtests failed gets neither addSuccess nor addFailure.
+        if self.sub_failures:
+            self.n += 1
+            self._emit("not ok %d - %s" % (self.n, self._name(test)))
+            for subtest, err in self.sub_failures:
+                self._diag("%s\n%s" % (subtest.id(), "".join(traceback.format_exception(*err))))
+            self.sub_failures = []
+        super().stopTest(test)
+
     def addSuccess(self, test):
         self.n += 1
         self._emit("ok %d - %s" % (self.n, self._name(test)))
 
     def addFailure(self, test, err):
+        self.sub_failures = []
         self.n += 1
         self._emit("not ok %d - %s" % (self.n, self._name(test)))
         self._diag("".join(traceback.format_exception(*err)))
