@@ -11,7 +11,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,6 +35,10 @@
 #include "pam_result.h"
 #include "push.h"
 #include "util.h"
+#include "verifid.h"
+
+struct watch;
+static void watch_prompt(struct watch *w, int on);
 
 struct conv_ctx {
 	pam_handle_t *pamh;
@@ -36,14 +46,18 @@ struct conv_ctx {
 	int silent;
 	int conv_failed;
 	pid_t parent;          /* our parent when the attempt started */
+	struct watch *watch;   /* abort handling, while the push is pending */
+	int peer[4];           /* the client's connection, if we hold it */
+	int npeer;
 };
 
+/* The push message: what to do and the code.  Like a prompt, it is shown
+ * even under PAM_SILENT (sudo always sets it): without it the user cannot
+ * tell their push from someone else's. */
 static int conv_info(void *ctx, const char *msg)
 {
 	struct conv_ctx *c = ctx;
 
-	if (c->silent)
-		return 0;
 	if (pam_info(c->pamh, "%s", msg) != PAM_SUCCESS) {
 		c->conv_failed = 1;
 		return -1;
@@ -55,7 +69,11 @@ static int conv_prompt(void *ctx, const char *msg)
 {
 	struct conv_ctx *c = ctx;
 	char *answer = NULL;
-	int rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", msg);
+	int rc;
+
+	watch_prompt(c->watch, 1);
+	rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", msg);
+	watch_prompt(c->watch, 0);
 
 	/* No answer at all (end of input, Ctrl-D) means the user gave up. */
 	if (rc != PAM_SUCCESS || !answer) {
@@ -196,57 +214,181 @@ static void log_attempt(pam_handle_t *pamh, const mid_request *req, mid_handle *
 /* ---- abort: signals while we wait ------------------------------------------ */
 
 /*
- * sshd kills its PAM process with SIGTERM when the client goes away, and a
- * terminal user presses Ctrl-C.  While the push is pending we catch those
- * signals (only where the application left the default action), cancel the
- * push, restore the action and deliver the signal again.
+ * sshd kills its PAM process with SIGTERM when the client goes away (and
+ * then waits for it), and a terminal user presses Ctrl-C.  While the push
+ * is pending we catch those signals (only where the application left the
+ * default action):
+ *  - while we poll, the loop sees the flag, cancels the push and fails;
+ *  - while we are blocked in the conversation (sshd's reader restarts on
+ *    EINTR, so we would never return), a watcher thread woken by the
+ *    handler cancels the push and then lets the signal kill the process,
+ *    as it would have without us.
  */
 static volatile sig_atomic_t caught_signal;
+static int wake_fd = -1;   /* write end of the watcher's pipe */
 
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	caught_signal = sig;
+	if (wake_fd >= 0) {
+		ssize_t n = write(wake_fd, "s", 1);
+		(void)n;
+	}
+	errno = saved;
 }
 
 static const int watched[] = { SIGTERM, SIGHUP, SIGINT };
 #define NWATCHED (sizeof(watched) / sizeof(watched[0]))
 
-struct sig_guard {
+struct watch {
 	struct sigaction old[NWATCHED];
 	int installed[NWATCHED];
+	int pipe[2];
+	pthread_t thread;
+	int thread_started;
+	pthread_mutex_t lock;     /* held by whoever uses the handle */
+	int in_prompt;            /* the main thread is blocked in the conversation */
+	mid_handle *h;
 };
 
-static void signals_catch(struct sig_guard *sg)
+/* Mark that the main thread is (or no longer is) blocked in the
+ * conversation; taking the lock also waits for a cancel in progress. */
+static void watch_prompt(struct watch *w, int on)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->in_prompt = on;
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *watcher(void *arg)
+{
+	struct watch *w = arg;
+	char c;
+
+	while (read(w->pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+	if (c != 's')
+		return NULL;   /* told to stop */
+	pthread_mutex_lock(&w->lock);
+	if (!w->in_prompt) {
+		/* The main thread polls and will see caught_signal itself. */
+		pthread_mutex_unlock(&w->lock);
+		return NULL;
+	}
+	mid_push_cancel(w->h);
+	/* Now do what the signal was sent for.  The lock stays held. */
+	for (size_t i = 0; i < NWATCHED; i++)
+		if (w->installed[i] && watched[i] == caught_signal)
+			sigaction(watched[i], &w->old[i], NULL);
+	raise(caught_signal);
+	pthread_mutex_unlock(&w->lock);   /* the application ignored it after all */
+	return NULL;
+}
+
+static void watch_start(struct watch *w, mid_handle *h)
 {
 	struct sigaction sa;
 
+	memset(w, 0, sizeof(*w));
+	w->h = h;
+	pthread_mutex_init(&w->lock, NULL);
 	caught_signal = 0;
+	if (pipe2(w->pipe, O_CLOEXEC) != 0) {
+		w->pipe[0] = w->pipe[1] = -1;
+	} else if (pthread_create(&w->thread, NULL, watcher, w) == 0) {
+		w->thread_started = 1;
+		wake_fd = w->pipe[1];
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;   /* no SA_RESTART: a blocked read returns */
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NWATCHED; i++) {
-		sg->installed[i] = 0;
-		if (sigaction(watched[i], NULL, &sg->old[i]) == 0 &&
-		    !(sg->old[i].sa_flags & SA_SIGINFO) && sg->old[i].sa_handler == SIG_DFL &&
+		if (sigaction(watched[i], NULL, &w->old[i]) == 0 &&
+		    !(w->old[i].sa_flags & SA_SIGINFO) && w->old[i].sa_handler == SIG_DFL &&
 		    sigaction(watched[i], &sa, NULL) == 0)
-			sg->installed[i] = 1;
+			w->installed[i] = 1;
 	}
 }
 
 /* Restore the actions; returns the signal caught meanwhile, if any. */
-static int signals_restore(struct sig_guard *sg)
+static int watch_stop(struct watch *w)
 {
 	for (size_t i = 0; i < NWATCHED; i++)
-		if (sg->installed[i])
-			sigaction(watched[i], &sg->old[i], NULL);
+		if (w->installed[i])
+			sigaction(watched[i], &w->old[i], NULL);
+	wake_fd = -1;
+	if (w->thread_started) {
+		ssize_t n = write(w->pipe[1], "q", 1);
+		(void)n;
+		pthread_join(w->thread, NULL);
+	}
+	if (w->pipe[0] >= 0) {
+		close(w->pipe[0]);
+		close(w->pipe[1]);
+	}
+	pthread_mutex_destroy(&w->lock);
 	return caught_signal;
+}
+
+/*
+ * The login's own network connection, when this process holds it (sshd's
+ * PAM process inherits the client's socket): a closed connection means the
+ * user went away.  Found once by matching the peer address to PAM_RHOST.
+ */
+#define MAX_PEER_FDS 4
+
+static int find_peer_fds(const char *rhost, int *fds)
+{
+	unsigned char want[16];
+	int family, n = 0;
+
+	if (!rhost)
+		return 0;
+	if (inet_pton(AF_INET, rhost, want) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, rhost, want) == 1)
+		family = AF_INET6;
+	else
+		return 0;
+	for (int fd = 0; fd < 256 && n < MAX_PEER_FDS; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int type = 0;
+		socklen_t tlen = sizeof(type);
+		const void *addr = NULL;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM ||
+		    getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+			continue;
+		if (ss.ss_family == AF_INET && family == AF_INET)
+			addr = &((struct sockaddr_in *)&ss)->sin_addr;
+		else if (ss.ss_family == AF_INET6 && family == AF_INET6)
+			addr = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		if (addr && !memcmp(addr, want, family == AF_INET ? 4 : 16))
+			fds[n++] = fd;
+	}
+	return n;
+}
+
+static int peer_gone(const struct conv_ctx *c)
+{
+	for (int i = 0; i < c->npeer; i++) {
+		struct pollfd p = { .fd = c->peer[i], .events = POLLRDHUP };
+		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)))
+			return 1;
+	}
+	return 0;
 }
 
 static int conv_aborted(void *ctx)
 {
 	struct conv_ctx *c = ctx;
 
-	return caught_signal != 0 || getppid() != c->parent;
+	return caught_signal != 0 || getppid() != c->parent || peer_gone(c);
 }
 
 /* ---- the request ------------------------------------------------------------- */
@@ -297,6 +439,33 @@ static const char *exemption(const mid_config *cfg, const mid_request *req)
 	return NULL;
 }
 
+/* unenrolled = enroll: show a VerifID self-enrollment link (created on
+ * demand, at most one new link per user per [verifid] link_interval)
+ * instead of a bare failure; the login fails all the same.  1 if shown. */
+static int show_enroll_link(pam_handle_t *pamh, const mid_config *cfg, const mid_request *req,
+                            struct conv_ctx *cc)
+{
+	char err[600], trace[80], *url = NULL;
+	int reused = 0, shown = 0;
+	mid_result r = mid_enroll_link(cfg, req->user, req->service, conv_aborted, cc, &url,
+	                               &reused, trace, err, sizeof(err));
+
+	if (r != MID_APPROVED) {
+		pam_syslog(pamh, LOG_ERR, "user=%s enrollment link: %s: %s (trace %s)", cc->user,
+		           mid_result_name(r), err, trace[0] ? trace : "-");
+		return 0;
+	}
+	if (err[0])
+		pam_syslog(pamh, LOG_WARNING, "user=%s enrollment link: %s", cc->user, err);
+	pam_syslog(pamh, LOG_INFO, "user=%s enrollment link %s (trace %s)", cc->user,
+	           reused ? "shown again" : "created", trace[0] ? trace : "-");
+	if (pam_info(pamh, "You are not enrolled for MobileID yet. Enroll with this link, then "
+	             "log in again:\n%s", url) == PAM_SUCCESS)
+		shown = 1;
+	free(url);
+	return shown;
+}
+
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	int64_t t0 = mid_now_ms();
@@ -305,13 +474,13 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	                       .parent = getppid() };
 	mid_callbacks cb = { .ctx = &cc, .info = conv_info, .prompt = conv_prompt,
 	                     .log = conv_log, .aborted = conv_aborted };
-	struct sig_guard sg;
+	struct watch w;
 	mid_config *cfg;
 	mid_handle *h = NULL;
 	char *logname = NULL, *command = NULL;
 	const char *skip;
 	mid_result r;
-	int rc, sig;
+	int rc, sig = 0;
 
 	if (pam_get_user(pamh, &req.user, NULL) != PAM_SUCCESS || !req.user || !*req.user) {
 		pam_syslog(pamh, LOG_ERR, "cannot determine the user name");
@@ -338,14 +507,17 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 		return PAM_IGNORE;
 	}
 	req.prompt_mode = prompt_mode(cfg, req.service);
+	cc.npeer = find_peer_fds(req.rhost, cc.peer);
 	req.command = command = command_line(pamh);
 	h = mid_handle_new(cfg);
 	if (!h) {
 		r = MID_INTERNAL_ERROR;
 	} else {
-		signals_catch(&sg);
+		watch_start(&w, h);
+		cc.watch = &w;
 		r = mid_authenticate(h, &req, &cb);
-		sig = signals_restore(&sg);
+		cc.watch = NULL;
+		sig = watch_stop(&w);
 		/* A conversation error or an abort is a failure, whatever else happened. */
 		if ((cc.conv_failed || sig) && r == MID_APPROVED)
 			r = MID_CANCELLED;
@@ -354,7 +526,10 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (r == MID_USER_UNKNOWN && cfg->unenrolled == MID_UNENROLLED_IGNORE)
 		rc = PAM_IGNORE;
 	log_attempt(pamh, &req, h, mid_result_name(r), rc, (long)(mid_now_ms() - t0), NULL);
-	if (rc != PAM_SUCCESS && rc != PAM_IGNORE && !cc.conv_failed && r != MID_CANCELLED)
+	/* Why it failed: an informational message, so PAM_SILENT holds. */
+	if (rc != PAM_SUCCESS && rc != PAM_IGNORE && !cc.conv_failed && r != MID_CANCELLED &&
+	    !cc.silent && !(r == MID_USER_UNKNOWN && cfg->unenrolled == MID_UNENROLLED_ENROLL &&
+	                    show_enroll_link(pamh, cfg, &req, &cc)))
 		conv_info(&cc, mid_result_user_message(r));
 	mid_handle_free(h);
 	mid_config_free(cfg);
