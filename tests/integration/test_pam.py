@@ -313,16 +313,23 @@ class Conversation(PamCase):
         self.assertAttempt(r, "cancelled")
         self.assertEqual(len(self.sim.api_calls("DELETE", "/authentications/")), 1)
 
-    def test_hostile_user_name_is_escaped(self):
+    def test_hostile_user_name_is_refused_not_altered(self):
+        # "evil\r\nuser" cleaned would be "eviluser": another user.  Refused.
         user = "evil\r\nuser=root%s/../\"x"
         r = self.login(user)
         self.assertNotEqual(r.rc, 0)
         line = r.attempt_line()
         self.assertNotIn("\r", line)
         self.assertIn("user=eviluser=root%s/../\"x", line)
-        # control characters never reach the API; the rest is JSON-escaped
+        self.assertIn("control characters", line)
+        self.assertEqual(self.sim.requests(), [])
+
+    def test_odd_but_clean_user_name_is_json_escaped(self):
+        user = 'o\'brien"%s/../x'
+        r = self.login(user)
+        self.assertNotEqual(r.rc, 0)
         body = self.sim.api_calls("POST", "/users/resolve")[0]["body"]
-        self.assertEqual(body["externalRef"], "eviluser=root%s/../\"x")
+        self.assertEqual(body["externalRef"], user)
 
 
 if __name__ == "__main__":
