@@ -170,14 +170,27 @@ out:
 
 static void token_to_file(mid_api *a, const char *name, int64_t expires_ms)
 {
-	mid_buf b = { 0 };
+	json_object *obj = json_object_new_object();
+	const char *text;
 	char err[512];
 
-	if (mid_buf_printf(&b, "{\"access_token\":\"%s\",\"expires_ms\":%lld}\n", a->token,
-	                   (long long)expires_ms) == 0 &&
-	    mid_cache_write(a->cfg->cache_dir, name, b.data, b.len, err, sizeof(err)) != 0)
+	if (!obj)
+		return;
+	json_object_object_add(obj, "access_token", json_object_new_string(a->token));
+	json_object_object_add(obj, "expires_ms", json_object_new_int64(expires_ms));
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
+	if (text && mid_cache_write(a->cfg->cache_dir, name, text, strlen(text), err,
+	                            sizeof(err)) != 0)
 		mid_api_log(a, LOG_WARNING, "cannot write the token cache: %s", err);
-	mid_buf_free(&b);
+	if (text)
+		mid_wipe((char *)text, strlen(text));
+	{
+		json_object *v = json_object_object_get(obj, "access_token");
+		if (v)
+			mid_wipe((char *)json_object_get_string(v),
+			         (size_t)json_object_get_string_len(v));
+	}
+	json_object_put(obj);
 }
 
 static void set_fail(mid_api *a, mid_op op, mid_result r, const char *fmt, ...)

@@ -15,8 +15,10 @@
 
 #include <json-c/json.h>
 
+#include "acctmap.h"
 #include "api.h"
 #include "cache.h"
+#include "dqe.h"
 #include "guard.h"
 #include "mobileid.h"
 #include "push.h"
@@ -43,6 +45,8 @@ struct mid_handle {
 	char trace_id[80];
 	int from_cache;
 	mid_guard guard;
+	mid_dqe *dqe;                 /* [dqe] enabled: made on first use */
+	mid_buf dqe_user;             /* the GET /users/{id} body, for DQE matching */
 };
 
 static const char *const result_names[MID_RESULT_COUNT] = {
@@ -58,6 +62,7 @@ static const char *const result_names[MID_RESULT_COUNT] = {
 	[MID_INTERNAL_ERROR] = "internal error",
 	[MID_PUSH_PENDING] = "push already pending",
 	[MID_RATE_LIMITED] = "rate limited",
+	[MID_PHONE_UNVERIFIED] = "phone number unverified",
 };
 
 const char *mid_result_name(mid_result r)
@@ -84,6 +89,8 @@ const char *mid_result_user_message(mid_result r)
 		       "expire first.";
 	case MID_RATE_LIMITED:
 		return "Too many denied logins; new requests are paused for a while.";
+	case MID_PHONE_UNVERIFIED:
+		return "Phone number verification failed; contact your administrator.";
 	default: return "MobileID is not set up correctly; contact your administrator.";
 	}
 }
@@ -116,6 +123,8 @@ void mid_handle_free(mid_handle *h)
 	if (!h)
 		return;
 	mid_api_cleanup(&h->api);
+	mid_dqe_free(h->dqe);
+	mid_buf_free(&h->dqe_user);
 	free(h->external_ref);
 	free(h->message);
 	free(h);
@@ -299,6 +308,11 @@ static mid_result lookup_user(mid_handle *h)
 	}
 	if (locked)
 		return fail(h, MID_LOCKED, "get user: the MobileID user is LOCKED");
+	if (h->cfg->dqe_enabled) {   /* its attributes, for DQE matching */
+		mid_buf_reset(&h->dqe_user);
+		if (mid_buf_append(&h->dqe_user, h->api.resp.body.data, h->api.resp.body.len) != 0)
+			return fail(h, MID_INTERNAL_ERROR, "out of memory");
+	}
 
 	uid_q = mid_http_escape(h->api.http, h->user_id);
 	if (!uid_q || mid_buf_printf(&query, "userId=%s&states=ACTIVE", uid_q) != 0) {
@@ -421,14 +435,62 @@ static mid_result failed_state(mid_handle *h, const mid_auth_state *st)
 	return r;
 }
 
+int mid_external_ref(const mid_config *cfg, const char *user, const char *service,
+                     const mid_callbacks *cb, char **out, mid_result *res,
+                     char *err, size_t errlen)
+{
+	char host[HOST_NAME_MAX + 1] = "";
+	mid_tmpl_vars v = { .user = user, .service = service, .host = host };
+	char *clean;
+
+	*out = NULL;
+	*res = MID_INTERNAL_ERROR;
+	if (!user || !*user) {
+		snprintf(err, errlen, "no user name");
+		return -1;
+	}
+	/* Refuse a name that is not clean text, never alter it: the cleaned
+	 * copy ("a\r\nb" -> "ab") could be another user. */
+	clean = mid_sanitize(user, 0, strlen(user));
+	if (!clean) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (strcmp(clean, user) != 0) {
+		free(clean);
+		*res = MID_USER_UNKNOWN;
+		snprintf(err, errlen, "the user name holds control characters or invalid UTF-8");
+		return -1;
+	}
+	free(clean);
+	/* The login is an account: its identity comes from the account map
+	 * (with several, cb->choose asks; without it, the first is taken). */
+	if (mid_externalref_is_map(cfg))
+		return mid_acctmap_external_ref(cfg, user, cb, out, res, err, errlen);
+	gethostname(host, sizeof(host) - 1);
+	*out = mid_template_expand(cfg->externalref, &v, REF_MAX + 1, 1);
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!**out || strlen(*out) > REF_MAX) {
+		snprintf(err, errlen, "the externalRef is empty or too long (over %d bytes) for "
+		         "'%.64s%s' (template '%.64s')", REF_MAX, user, strlen(user) > 64 ? "..." : "",
+		         cfg->externalref);
+		free(*out);
+		*out = NULL;
+		*res = MID_USER_UNKNOWN;
+		return -1;
+	}
+	return 0;
+}
+
 static int push_start_guarded(mid_handle *h, const mid_request *req, mid_result *res);
 static void guard_release(mid_handle *h, mid_result r);
 
 int mid_push_start(mid_handle *h, const mid_request *req, const mid_callbacks *cb,
                    mid_result *res)
 {
-	mid_tmpl_vars v = { .user = req->user, .service = req->service };
-	char host[HOST_NAME_MAX + 1] = "";
 	int rc;
 
 	bind_callbacks(h, cb);
@@ -436,22 +498,16 @@ int mid_push_start(mid_handle *h, const mid_request *req, const mid_callbacks *c
 	h->start_ms = mid_now_ms();
 	h->deadline_ms = h->start_ms + h->cfg->push_timeout_ms;
 	h->from_cache = 0;
-	gethostname(host, sizeof(host) - 1);
-	v.host = host;
 
-	if (!req->user || !*req->user) {
-		*res = fail(h, MID_INTERNAL_ERROR, "no user name");
-		return -1;
-	}
 	free(h->external_ref);
-	h->external_ref = mid_template_expand(h->cfg->externalref, &v, REF_MAX + 1, 1);
-	if (!h->external_ref) {
-		*res = fail(h, MID_INTERNAL_ERROR, "out of memory");
-		return -1;
-	}
-	if (!*h->external_ref || strlen(h->external_ref) > REF_MAX) {
-		*res = fail(h, MID_USER_UNKNOWN, "the externalRef is empty or too long");
-		return -1;
+	h->external_ref = NULL;
+	{
+		char why[600];
+		if (mid_external_ref(h->cfg, req->user, req->service, cb, &h->external_ref, res,
+		                     why, sizeof(why)) != 0) {
+			*res = fail(h, *res, why);
+			return -1;
+		}
 	}
 	if (mid_random_code(h->code, CODE_DIGITS) != 0) {
 		*res = fail(h, MID_INTERNAL_ERROR, "getrandom failed");
@@ -490,14 +546,46 @@ static void guard_release(mid_handle *h, mid_result r)
 		            h->cfg->denial_window_ms / 1000, h->cfg->cooldown_ms / 1000);
 }
 
+/* DQE matching (issue 5), when enabled: after the user lookup, before any
+ * push.  A warm login (mapping from the cache) fetches the user's
+ * attributes first: one GET. */
+static mid_result dqe_gate(mid_handle *h, const mid_request *req)
+{
+	mid_result r;
+
+	if (!h->cfg->dqe_enabled)
+		return MID_APPROVED;
+	if (!h->dqe_user.len) {
+		if (mid_api_call(&h->api, MID_OP_GET_USER, h->user_id, NULL, NULL, h->deadline_ms)) {
+			note_trace(h);
+			return api_fail(h);
+		}
+		if (mid_buf_append(&h->dqe_user, h->api.resp.body.data, h->api.resp.body.len) != 0)
+			return fail(h, MID_INTERNAL_ERROR, "out of memory");
+	}
+	if (!h->dqe && !(h->dqe = mid_dqe_new(h->cfg, handle_aborted, h)))
+		return fail(h, MID_INTERNAL_ERROR, "out of memory");
+	mid_dqe_set_log(h->dqe, h->api.log, h->api.log_ctx);
+	r = mid_dqe_check(h->dqe, req->user, h->dqe_user.data, h->dqe_user.len, h->deadline_ms);
+	mid_buf_reset(&h->dqe_user);
+	if (r != MID_APPROVED) {
+		snprintf(h->error, sizeof(h->error), "%s", mid_dqe_error(h->dqe));
+		snprintf(h->trace_id, sizeof(h->trace_id), "%s", mid_dqe_trace_id(h->dqe));
+	}
+	return r;
+}
+
 static int push_start_guarded(mid_handle *h, const mid_request *req, mid_result *res)
 {
 	mid_auth_state st;
 	mid_result r;
 
+	mid_buf_reset(&h->dqe_user);
 	if (user_cache_get(h) == 0) {
 		h->from_cache = 1;
-		r = start_auth(h, req, &st);
+		r = dqe_gate(h, req);
+		if (r == MID_APPROVED)
+			r = start_auth(h, req, &st);
 		/* A stale mapping (user or device gone): resolve again, once. */
 		if (r != MID_APPROVED && (h->api.status == 404 || h->api.status == 400)) {
 			mid_api_log(&h->api, LOG_INFO, "cached mapping of %s refused (HTTP %ld); "
@@ -511,6 +599,8 @@ static int push_start_guarded(mid_handle *h, const mid_request *req, mid_result 
 	}
 	if (!h->from_cache) {
 		r = lookup_user(h);
+		if (r == MID_APPROVED)
+			r = dqe_gate(h, req);
 		if (r == MID_APPROVED)
 			r = start_auth(h, req, &st);
 		if (r != MID_APPROVED) {
@@ -590,9 +680,12 @@ static int poll_once(mid_handle *h, mid_result *res, int *transient)
 			return 1;
 		}
 		if (h->api.fail == MID_UNAVAILABLE) {
-			/* A blip: keep polling until the deadline. */
-			api_fail(h);
-			(*transient)++;
+			/* A blip: keep polling until the deadline.  A request cut
+			 * short by our own deadline says nothing about the service. */
+			if (mid_now_ms() < h->deadline_ms - 20) {
+				api_fail(h);
+				(*transient)++;
+			}
 			return 0;
 		}
 		*res = api_fail(h);

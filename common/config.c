@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,7 +40,13 @@ enum kind {
 	K_AUTHLEVEL,
 	K_BOOL,
 	K_TMPL_REF,      /* externalRef template */
-	K_TMPL_CTX       /* context and message templates */
+	K_TMPL_CTX,      /* context and message templates */
+	K_HOSTPORT,      /* host or host:port, no scheme */
+	K_COUNTRY,       /* "" or two letters (ISO 3166 alpha-2) */
+	K_SCORE,         /* "" (not judged) or a score from 0 to 1 */
+	K_DQE_ONERROR,   /* deny or skip_check */
+	K_ATTRS,         /* comma-separated attribute names */
+	K_CALLING_CODES  /* country calling codes: "1", "+1, +44" */
 };
 
 struct key {
@@ -52,6 +59,7 @@ struct key {
 };
 
 #define OFF(f) offsetof(mid_config, f)
+#define LETTERS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 static const struct key keys[] = {
 	{ "signicat", "api_url", K_URL, OFF(api_url),
@@ -89,6 +97,69 @@ static const struct key keys[] = {
 	{ "auth", "denial_window", K_DURATION_S, OFF(denial_window_ms), "600", 1000, 86400000 },
 	{ "auth", "cooldown", K_DURATION_S, OFF(cooldown_ms), "900", 1000, 86400000 },
 	{ "auth", "debug", K_BOOL, OFF(debug), "no", 0, 0 },
+
+	{ "dqe", "enabled", K_BOOL, OFF(dqe_enabled), "no", 0, 0 },
+	{ "dqe", "server", K_HOSTPORT, OFF(dqe_server), NULL, 0, 0 },
+	{ "dqe", "licence", K_SECRET, OFF(dqe_licence), NULL, 0, 0 },
+	{ "dqe", "secret", K_SECRET, OFF(dqe_secret), NULL, 0, 0 },
+	{ "dqe", "secret_file", K_PATH, OFF(dqe_secret_file), NULL, 0, 0 },
+	{ "dqe", "partner_name", K_STRING, OFF(dqe_partner_name), NULL, 0, 0 },
+	{ "dqe", "code_name", K_STRING, OFF(dqe_code_name), "", 0, 0 },
+	{ "dqe", "mode", K_COUNT, OFF(dqe_mode), "2", 1, 99 },
+	{ "dqe", "country", K_COUNTRY, OFF(dqe_country), "", 0, 0 },
+	{ "dqe", "on_error", K_DQE_ONERROR, OFF(dqe_on_error), "deny", 0, 0 },
+	{ "dqe", "timeout", K_DURATION_S, OFF(dqe_timeout_ms), "10", 500, 120000 },
+	{ "dqe", "attr_phone", K_ATTRS, OFF(dqe_attr[MID_DQE_PHONE]), "mobileNumber,phone", 0, 0 },
+	{ "dqe", "attr_firstname", K_ATTRS, OFF(dqe_attr[MID_DQE_FIRSTNAME]),
+	  "firstname,firstName", 0, 0 },
+	{ "dqe", "attr_lastname", K_ATTRS, OFF(dqe_attr[MID_DQE_LASTNAME]), "lastname,lastName", 0, 0 },
+	{ "dqe", "attr_maiden_name", K_ATTRS, OFF(dqe_attr[MID_DQE_MAIDEN_NAME]),
+	  "maiden_name,maidenName", 0, 0 },
+	{ "dqe", "attr_fullname", K_ATTRS, OFF(dqe_attr_fullname), "fullName,fullname", 0, 0 },
+	{ "dqe", "attr_birthdate", K_ATTRS, OFF(dqe_attr[MID_DQE_BIRTHDATE]), "birthdate", 0, 0 },
+	{ "dqe", "attr_email", K_ATTRS, OFF(dqe_attr[MID_DQE_EMAIL]), "email", 0, 0 },
+	{ "dqe", "attr_gender", K_ATTRS, OFF(dqe_attr[MID_DQE_GENDER]), "gender", 0, 0 },
+	{ "dqe", "attr_street_address", K_ATTRS, OFF(dqe_attr[MID_DQE_STREET_ADDRESS]),
+	  "street_address,streetAddress", 0, 0 },
+	{ "dqe", "attr_street_number", K_ATTRS, OFF(dqe_attr[MID_DQE_NUMBER]),
+	  "street_number,streetNumber", 0, 0 },
+	{ "dqe", "attr_postal_code", K_ATTRS, OFF(dqe_attr[MID_DQE_POSTAL_CODE]),
+	  "postal_code,postalCode", 0, 0 },
+	{ "dqe", "attr_locality", K_ATTRS, OFF(dqe_attr[MID_DQE_LOCALITY]), "locality,city", 0, 0 },
+	{ "dqe", "attr_country", K_ATTRS, OFF(dqe_attr[MID_DQE_COUNTRY]), "country", 0, 0 },
+	{ "dqe", "gecos_fallback", K_BOOL, OFF(dqe_gecos_fallback), "yes", 0, 0 },
+	{ "dqe", "min_family_name", K_SCORE, OFF(dqe_min[MID_DQE_S_FAMILY_NAME]), "", 0, 0 },
+	{ "dqe", "min_given_name", K_SCORE, OFF(dqe_min[MID_DQE_S_GIVEN_NAME]), "", 0, 0 },
+	{ "dqe", "min_birthdate", K_SCORE, OFF(dqe_min[MID_DQE_S_BIRTHDATE]), "", 0, 0 },
+	{ "dqe", "min_email", K_SCORE, OFF(dqe_min[MID_DQE_S_EMAIL]), "", 0, 0 },
+	{ "dqe", "min_gender", K_SCORE, OFF(dqe_min[MID_DQE_S_GENDER]), "", 0, 0 },
+	{ "dqe", "min_address_country", K_SCORE, OFF(dqe_min[MID_DQE_S_ADDRESS_COUNTRY]), "", 0, 0 },
+	{ "dqe", "min_address_postal_code", K_SCORE, OFF(dqe_min[MID_DQE_S_ADDRESS_POSTAL_CODE]),
+	  "", 0, 0 },
+	{ "dqe", "min_address_street", K_SCORE, OFF(dqe_min[MID_DQE_S_ADDRESS_STREET]), "", 0, 0 },
+	{ "dqe", "min_address_locality", K_SCORE, OFF(dqe_min[MID_DQE_S_ADDRESS_LOCALITY]),
+	  "", 0, 0 },
+
+	/* [verifid]: bare names must not repeat another section's ("url", not "api_url"). */
+	{ "verifid", "url", K_URL, OFF(verifid_url), "https://verifid.ecertia.com/api/v1", 0, 0 },
+	{ "verifid", "api_token", K_SECRET, OFF(verifid_api_token), NULL, 0, 0 },
+	{ "verifid", "api_token_file", K_PATH, OFF(verifid_api_token_file), NULL, 0, 0 },
+	{ "verifid", "profile", K_STRING, OFF(verifid_profile), NULL, 0, 0 },
+	{ "verifid", "language", K_STRING, OFF(verifid_language), "en", 0, 0 },
+	{ "verifid", "return_url", K_URL, OFF(verifid_return_url), NULL, 0, 0 },
+	{ "verifid", "email", K_TMPL_REF, OFF(verifid_email), NULL, 0, 0 },
+	{ "verifid", "link_interval", K_DURATION_S, OFF(verifid_link_interval_ms), "900",
+	  60000, 604800000 },
+
+	/* [map]: the account map (externalref = map; mobileidctl auth-import) */
+	{ "map", "file", K_PATH, OFF(map_file), "/var/lib/mobileid/accounts.map", 0, 0 },
+	{ "map", "max_purge_percent", K_COUNT, OFF(map_max_purge_percent), "10", 0, 100 },
+	{ "map", "gnupg_home", K_PATH, OFF(map_gnupg_home), NULL, 0, 0 },
+
+	/* [preenroll]: mobileidctl preenroll (IDgo pre-enroll CSV) */
+	{ "preenroll", "country_codes", K_CALLING_CODES, OFF(preenroll_country_codes), "1", 0, 0 },
+	{ "preenroll", "externalref_column", K_STRING, OFF(preenroll_externalref_column),
+	  "mobileNumber", 0, 0 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -159,6 +230,136 @@ static void free_string(char **slot, int secret)
 		mid_wipe(*slot, strlen(*slot));
 	free(*slot);
 	*slot = NULL;
+}
+
+/* host, host:port or [v6]:port: no scheme, no path, nothing to inject. */
+static int valid_hostport(const char *v)
+{
+	const char *port = NULL;
+	size_t hl;
+
+	if (*v == '[') {
+		const char *end = strchr(v, ']');
+		if (!end || end == v + 1 || strspn(v + 1, "0123456789abcdefABCDEF:.") !=
+		    (size_t)(end - v - 1))
+			return 0;
+		if (end[1] && end[1] != ':')
+			return 0;
+		port = end[1] ? end + 2 : NULL;
+	} else {
+		hl = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+		if (hl == 0 || hl > 253 || *v == '-' || *v == '.' || (v[hl] && v[hl] != ':'))
+			return 0;
+		port = v[hl] ? v + hl + 1 : NULL;
+	}
+	if (port) {
+		char *end;
+		long n;
+		if (*port < '0' || *port > '9')
+			return 0;
+		n = strtol(port, &end, 10);
+		if (*end || n < 1 || n > 65535)
+			return 0;
+	}
+	return 1;
+}
+
+/* "name, other": attribute names as the MobileID API allows them. */
+static int valid_attr_list(const char *v)
+{
+	const char *p = v;
+
+	while (*p) {
+		size_t n;
+		p += strspn(p, " \t");
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+		if (n == 0 || n > 128)
+			return 0;
+		p += n;
+		p += strspn(p, " \t");
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			return 0;
+	}
+	return 1;
+}
+
+/* The [dqe] value kinds. */
+static int apply_dqe_kind(mid_config *cfg, const struct key *k, const char *value,
+                          const char *where, char *err, size_t errlen)
+{
+	void *slot = (char *)cfg + k->off;
+	char *copy;
+
+	switch (k->kind) {
+	case K_HOSTPORT:
+		if (*value && !valid_hostport(value)) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a host name or address, "
+			       "optionally with :port; no https:// and no path)", where, k->section,
+			       k->name, value);
+			return -1;
+		}
+		break;
+	case K_COUNTRY:
+		if (*value && (strlen(value) != 2 || !strchr(LETTERS, value[0]) ||
+		               !strchr(LETTERS, value[1]))) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (an ISO 3166 two-letter "
+			       "country code such as FR, or empty)", where, k->section, k->name, value);
+			return -1;
+		}
+		break;
+	case K_SCORE: {
+		char *end;
+		double d = -1;
+		size_t digits = strspn(value, "0123456789");
+		if (*value) {
+			if (!digits || (value[digits] && (value[digits] != '.' ||
+			    strspn(value + digits + 1, "0123456789") != strlen(value + digits + 1))))
+				d = 2;
+			else
+				d = strtod(value, &end);
+		}
+		if (d > 1) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a minimum score from 0 to 1 "
+			       "such as 0.8, or empty for not judged)", where, k->section, k->name, value);
+			return -1;
+		}
+		*(double *)slot = d;
+		return 0;
+	}
+	case K_DQE_ONERROR:
+		if (!strcmp(value, "deny"))
+			*(mid_dqe_on_error *)slot = MID_DQE_ON_ERROR_DENY;
+		else if (!strcmp(value, "skip_check"))
+			*(mid_dqe_on_error *)slot = MID_DQE_ON_ERROR_SKIP;
+		else {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (deny or skip_check)",
+			       where, k->section, k->name, value);
+			return -1;
+		}
+		return 0;
+	case K_ATTRS:
+		if (!valid_attr_list(value)) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (attribute names separated by "
+			       "commas, each of A-Z a-z 0-9 _ . -)", where, k->section, k->name, value);
+			return -1;
+		}
+		break;
+	default:
+		seterr(err, errlen, "%s: [%s] %s: internal error", where, k->section, k->name);
+		return -1;
+	}
+	if (!(copy = strdup(value))) {
+		seterr(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	if (k->kind == K_COUNTRY)
+		for (char *c = copy; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+	free_string(slot, 0);
+	*(char **)slot = copy;
+	return 0;
 }
 
 /* Store one value; where is "file:line" or "pam argument". */
@@ -314,6 +515,36 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 			return -1;
 		}
 		return 0;
+	case K_HOSTPORT:
+	case K_COUNTRY:
+	case K_SCORE:
+	case K_DQE_ONERROR:
+	case K_ATTRS:
+		return apply_dqe_kind(cfg, k, value, where, err, errlen);
+	case K_CALLING_CODES: {
+		/* numbers 1..999, each with an optional '+', separated by commas or blanks */
+		const char *p = value + strspn(value, " \t,");
+		int ncodes = 0;
+		while (*p) {
+			size_t d;
+			p += *p == '+';
+			d = strspn(p, "0123456789");
+			if (d == 0 || d > 3 || *p == '0' || (p[d] && !strchr(" \t,", p[d])))
+				break;
+			ncodes++;
+			p += d;
+			p += strspn(p, " \t,");
+		}
+		if (*p || !ncodes) {
+			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (country calling codes such "
+			       "as 1 or +1, +44)", where, k->section, k->name, value);
+			return -1;
+		}
+		free_string(slot, 0);
+		if (!(*(char **)slot = strdup(value)))
+			goto oom;
+		return 0;
+	}
 	}
 	seterr(err, errlen, "%s: [%s] %s: internal error", where, k->section, k->name);
 	return -1;
@@ -362,7 +593,8 @@ void mid_config_free(mid_config *cfg)
 		enum kind kd = keys[i].kind;
 		if (kd == K_STRING || kd == K_SECRET || kd == K_URL || kd == K_PATH ||
 		    kd == K_TMPL_REF || kd == K_TMPL_CTX || kd == K_AUTHLEVEL ||
-		    kd == K_GROUPS || kd == K_NETWORKS)
+		    kd == K_GROUPS || kd == K_NETWORKS || kd == K_HOSTPORT || kd == K_COUNTRY ||
+		    kd == K_ATTRS || kd == K_CALLING_CODES)
 			free_string((char **)((char *)cfg + keys[i].off), kd == K_SECRET);
 	}
 	free(cfg->path);
@@ -484,55 +716,83 @@ fail:
 	return 0;
 }
 
-int mid_check_secret_file(const char *path, int flags, char *err, size_t errlen)
+int mid_open_secret_file(const char *path, int flags, char *err, size_t errlen)
 {
 	struct stat st;
 	mode_t forbidden = (flags & MID_CONF_ALLOW_GROUP_READ) ? 0037 : 0077;
+	int fd;
 
-	if (lstat(path, &st) != 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+	/* Check what was opened, not the name: nothing can be swapped in
+	 * between.  O_NONBLOCK: a FIFO planted here must not hang the login. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			seterr(err, errlen, "%s: refusing a symbolic link (it holds a secret)", path);
+		else
+			seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (flags & MID_CONF_SKIP_PERMS)
-		return 0;
-	if (S_ISLNK(st.st_mode)) {
-		seterr(err, errlen, "%s: refusing a symbolic link (it holds a secret)", path);
-		return -1;
+	if (fstat(fd, &st) != 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		seterr(err, errlen, "%s: not a regular file", path);
-		return -1;
+		goto fail;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		seterr(err, errlen, "%s: owned by uid %u; it must be owned by root "
-		       "(it holds a secret)", path, (unsigned)st.st_uid);
-		return -1;
+	if (!(flags & MID_CONF_SKIP_PERMS)) {
+		if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			seterr(err, errlen, "%s: owned by uid %u; it must be owned by root "
+			       "(it holds a secret)", path, (unsigned)st.st_uid);
+			goto fail;
+		}
+		if (st.st_mode & forbidden) {
+			seterr(err, errlen, "%s: mode %04o gives access to group or others; run "
+			       "chmod %s %s (it holds a secret)", path, (unsigned)(st.st_mode & 07777),
+			       (flags & MID_CONF_ALLOW_GROUP_READ) ? "0640" : "0600", path);
+			goto fail;
+		}
+		if ((st.st_mode & 0040) && st.st_gid != getegid()) {
+			seterr(err, errlen, "%s: group-readable by gid %u, which is not ours", path,
+			       (unsigned)st.st_gid);
+			goto fail;
+		}
 	}
-	if (st.st_mode & forbidden) {
-		seterr(err, errlen, "%s: mode %04o gives access to group or others; run "
-		       "chmod %s %s (it holds a secret)", path, (unsigned)(st.st_mode & 07777),
-		       (flags & MID_CONF_ALLOW_GROUP_READ) ? "0640" : "0600", path);
-		return -1;
+	if (fcntl(fd, F_SETFL, 0) != 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
 	}
-	if ((st.st_mode & 0040) && st.st_gid != getegid()) {
-		seterr(err, errlen, "%s: group-readable by gid %u, which is not ours", path,
-		       (unsigned)st.st_gid);
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int mid_check_secret_file(const char *path, int flags, char *err, size_t errlen)
+{
+	int fd = mid_open_secret_file(path, flags, err, errlen);
+
+	if (fd < 0)
 		return -1;
-	}
+	close(fd);
 	return 0;
 }
 
-static int read_secret_file(mid_config *cfg, int flags, char *err, size_t errlen)
+/* Read the first line of path into *slot (a secret). */
+static int read_secret_file(const char *path, char **slot, int flags, char *err, size_t errlen)
 {
 	char buf[1024];
 	FILE *f;
 	size_t len;
 
-	if (mid_check_secret_file(cfg->client_secret_file, flags, err, errlen) != 0)
+	int fd = mid_open_secret_file(path, flags, err, errlen);
+
+	if (fd < 0)
 		return -1;
-	f = fopen(cfg->client_secret_file, "re");
+	f = fdopen(fd, "r");
 	if (!f) {
-		seterr(err, errlen, "%s: %s", cfg->client_secret_file, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	if (!fgets(buf, sizeof(buf), f))
@@ -541,14 +801,50 @@ static int read_secret_file(mid_config *cfg, int flags, char *err, size_t errlen
 	len = strcspn(buf, "\r\n");
 	buf[len] = '\0';
 	if (!len) {
-		seterr(err, errlen, "%s: empty client secret", cfg->client_secret_file);
+		seterr(err, errlen, "%s: empty client secret", path);
 		return -1;
 	}
-	free_string(&cfg->client_secret, 1);
-	cfg->client_secret = strdup(buf);
+	free_string(slot, 1);
+	*slot = strdup(buf);
 	mid_wipe(buf, sizeof(buf));
-	if (!cfg->client_secret) {
+	if (!*slot) {
 		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* [dqe] is checked only when it is enabled: with enabled = no nothing changes. */
+static int finish_dqe(mid_config *cfg, int flags, char *err, size_t errlen)
+{
+	const char *where = cfg->path ? cfg->path : "configuration";
+	static const struct { size_t off; const char *name; } required[] = {
+		{ OFF(dqe_server), "server" },
+		{ OFF(dqe_licence), "licence" },
+		{ OFF(dqe_partner_name), "partner_name" },
+		{ OFF(dqe_attr[MID_DQE_PHONE]), "attr_phone" },
+	};
+
+	if (!cfg->dqe_enabled)
+		return 0;
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		const char *v = *(char **)((char *)cfg + required[i].off);
+		if (!v || !*v) {
+			seterr(err, errlen, "%s: [dqe] %s: missing (needed with enabled = yes)", where,
+			       required[i].name);
+			return -1;
+		}
+	}
+	if (cfg->dqe_secret && cfg->dqe_secret_file) {
+		seterr(err, errlen, "%s: [dqe] secret_file: set either secret or secret_file, "
+		       "not both", where);
+		return -1;
+	}
+	if (cfg->dqe_secret_file)
+		return read_secret_file(cfg->dqe_secret_file, &cfg->dqe_secret, flags, err, errlen);
+	if (!cfg->dqe_secret || !*cfg->dqe_secret) {
+		seterr(err, errlen, "%s: [dqe] secret: missing (or set secret_file; needed with "
+		       "enabled = yes)", where);
 		return -1;
 	}
 	return 0;
@@ -567,14 +863,16 @@ static int finish(mid_config *cfg, int flags, char *err, size_t errlen)
 		       "or client_secret_file, not both", where);
 		return -1;
 	}
-	if (cfg->client_secret_file)
-		return read_secret_file(cfg, flags, err, errlen);
-	if (!cfg->client_secret || !*cfg->client_secret) {
+	if (cfg->client_secret_file) {
+		if (read_secret_file(cfg->client_secret_file, &cfg->client_secret, flags,
+		                     err, errlen) != 0)
+			return -1;
+	} else if (!cfg->client_secret || !*cfg->client_secret) {
 		seterr(err, errlen, "%s: [signicat] client_secret: missing (or set client_secret_file)",
 		       where);
 		return -1;
 	}
-	return 0;
+	return finish_dqe(cfg, flags, err, errlen);
 }
 
 int mid_config_finish(mid_config *cfg, char *err, size_t errlen)
@@ -588,11 +886,13 @@ mid_config *mid_config_load(const char *path, int flags, char *err, size_t errle
 	mid_config *cfg;
 	int fd, rc;
 
-	if (mid_check_secret_file(path, flags, err, errlen) != 0)
+	fd = mid_open_secret_file(path, flags, err, errlen);
+	if (fd < 0)
 		return NULL;
 	cfg = mid_config_new();
 	if (!cfg || !(cfg->path = strdup(path))) {
 		mid_config_free(cfg);
+		close(fd);
 		seterr(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -601,8 +901,7 @@ mid_config *mid_config_load(const char *path, int flags, char *err, size_t errle
 	ps.path = path;
 	ps.err = err;
 	ps.errlen = errlen;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(ps.f = fdopen(fd, "r"))) {
+	if (!(ps.f = fdopen(fd, "r"))) {
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -185,6 +185,15 @@ mid_http_status mid_http_request(mid_http *h, const char *method, const char *ur
                                  const char *body, int64_t deadline_ms,
                                  mid_http_response *resp)
 {
+	return mid_http_request_hdr(h, method, url, bearer, NULL, content_type, body,
+	                            deadline_ms, resp);
+}
+
+mid_http_status mid_http_request_hdr(mid_http *h, const char *method, const char *url,
+                                     const char *bearer, const char *secret_header,
+                                     const char *content_type, const char *body,
+                                     int64_t deadline_ms, mid_http_response *resp)
+{
 	struct curl_slist *hdrs = NULL, *tmp;
 	char auth[4096 + 32], ctype[128];
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -269,6 +278,17 @@ mid_http_status mid_http_request(mid_http *h, const char *method, const char *ur
 			goto oom;
 		hdrs = tmp;
 	}
+	if (secret_header) {
+		if (strlen(secret_header) > 4096 || mid_has_ctl(secret_header) ||
+		    !strchr(secret_header, ':')) {
+			snprintf(resp->error, sizeof(resp->error), "unusable request header");
+			curl_slist_free_all(hdrs);
+			return MID_HTTP_ERR_INTERNAL;
+		}
+		if (!(tmp = curl_slist_append(hdrs, secret_header)))
+			goto oom;
+		hdrs = tmp;
+	}
 	/* No "Expect: 100-continue" round trip. */
 	if (!(tmp = curl_slist_append(hdrs, "Expect:")))
 		goto oom;
@@ -285,7 +305,7 @@ mid_http_status mid_http_request(mid_http *h, const char *method, const char *ur
 	if (st != MID_HTTP_OK)
 		snprintf(resp->error, sizeof(resp->error), "%s: %s", mid_http_status_name(st),
 		         errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	/* Drop the header list: it holds the bearer token. */
+	/* Drop the header list: it holds the bearer token (or another secret). */
 	for (tmp = hdrs; tmp; tmp = tmp->next)
 		mid_wipe(tmp->data, strlen(tmp->data));
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);

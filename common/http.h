@@ -57,6 +57,13 @@ mid_http_status mid_http_request(mid_http *h, const char *method, const char *ur
                                  const char *body, int64_t deadline_ms,
                                  mid_http_response *resp);
 
+/* The same with one more header line "Name: value" that holds a secret
+ * (e.g. "X-VerifiD-ApiToken: ..."): wiped from memory after the call. */
+mid_http_status mid_http_request_hdr(mid_http *h, const char *method, const char *url,
+                                     const char *bearer, const char *secret_header,
+                                     const char *content_type, const char *body,
+                                     int64_t deadline_ms, mid_http_response *resp);
+
 void mid_http_response_free(mid_http_response *resp);
 
 const char *mid_http_status_name(mid_http_status s);

@@ -26,6 +26,43 @@ typedef enum mid_unenrolled {
 	MID_UNENROLLED_ENROLL       /* show a self-enrollment link (VerifID), then fail */
 } mid_unenrolled;
 
+/* [dqe]: DQE ID Mobile matching before the push (common/dqe.h). */
+typedef enum mid_dqe_on_error {
+	MID_DQE_ON_ERROR_DENY = 0,  /* operator limit or service failure: fail the login */
+	MID_DQE_ON_ERROR_SKIP       /* ...: log it and go on with the push */
+} mid_dqe_on_error;
+
+/* The 12 user_infos keys DQE wants, all present in every request. */
+typedef enum mid_dqe_info {
+	MID_DQE_STREET_ADDRESS = 0,
+	MID_DQE_POSTAL_CODE,
+	MID_DQE_LOCALITY,
+	MID_DQE_COUNTRY,
+	MID_DQE_BIRTHDATE,
+	MID_DQE_EMAIL,
+	MID_DQE_LASTNAME,
+	MID_DQE_MAIDEN_NAME,
+	MID_DQE_GENDER,
+	MID_DQE_FIRSTNAME,
+	MID_DQE_PHONE,
+	MID_DQE_NUMBER,
+	MID_DQE_INFO_COUNT
+} mid_dqe_info;
+
+/* The scores DQE answers with. */
+typedef enum mid_dqe_score {
+	MID_DQE_S_FAMILY_NAME = 0,
+	MID_DQE_S_GIVEN_NAME,
+	MID_DQE_S_BIRTHDATE,
+	MID_DQE_S_EMAIL,
+	MID_DQE_S_GENDER,
+	MID_DQE_S_ADDRESS_COUNTRY,
+	MID_DQE_S_ADDRESS_POSTAL_CODE,
+	MID_DQE_S_ADDRESS_STREET,
+	MID_DQE_S_ADDRESS_LOCALITY,
+	MID_DQE_SCORE_COUNT
+} mid_dqe_score;
+
 typedef struct mid_config {
 	char *path;                 /* the file it came from */
 
@@ -45,7 +82,7 @@ typedef struct mid_config {
 	long user_cache_ttl_ms;
 
 	/* [auth] */
-	char *externalref;          /* template: %u %U %s %h %% */
+	char *externalref;          /* template: %u %U %s %h %%, or "map" (acctmap.h) */
 	long push_timeout_ms;
 	long poll_interval_ms;
 	mid_failmode failmode;
@@ -61,6 +98,43 @@ typedef struct mid_config {
 	int max_denials;            /* denials within denial_window start a cooldown */
 	long denial_window_ms;
 	long cooldown_ms;
+
+	/* [dqe] */
+	int dqe_enabled;
+	char *dqe_server;           /* host[:port] of the DQE server */
+	char *dqe_licence;          /* a secret: wiped on free, never logged */
+	char *dqe_secret;           /* client_secret; a secret */
+	char *dqe_secret_file;
+	char *dqe_partner_name;     /* "name" */
+	char *dqe_code_name;        /* "" = not sent */
+	int dqe_mode;
+	char *dqe_country;          /* "" or ISO 3166 alpha-2, upper case */
+	mid_dqe_on_error dqe_on_error;
+	long dqe_timeout_ms;        /* the whole check: token + matching + retry */
+	char *dqe_attr[MID_DQE_INFO_COUNT];  /* attribute names, comma-separated */
+	char *dqe_attr_fullname;    /* "First Last" when first/last are missing */
+	int dqe_gecos_fallback;     /* names from the login's GECOS as a last resort */
+	double dqe_min[MID_DQE_SCORE_COUNT]; /* minimum scores; < 0: not judged */
+
+	/* [verifid]: Namirial VerifID self-enrollment links (common/verifid.h) */
+	char *verifid_url;          /* API base, e.g. https://verifid.ecertia.com/api/v1 */
+	char *verifid_api_token;    /* X-VerifiD-ApiToken; a secret */
+	char *verifid_api_token_file;
+	char *verifid_profile;
+	char *verifid_language;
+	char *verifid_return_url;
+	char *verifid_email;        /* template (%u %U %h %s) for the user's e-mail address */
+	long verifid_link_interval_ms;  /* at most one new link per user per interval */
+
+	/* [map]: the account map for externalref = map (common/acctmap.h),
+	 * maintained by mobileidctl auth-import */
+	char *map_file;
+	int map_max_purge_percent;  /* a full auth file may drop at most this share */
+	char *map_gnupg_home;       /* GnuPG home for .pgp files; NULL: GnuPG's default */
+
+	/* [preenroll]: mobileidctl preenroll */
+	char *preenroll_country_codes;       /* accepted calling codes: "1", "+1, +44" */
+	char *preenroll_externalref_column;  /* column holding the externalRef */
 
 	int debug;
 	int load_flags;             /* MID_CONF_* given to mid_config_load */
@@ -92,7 +166,11 @@ int mid_config_finish(mid_config *cfg, char *err, size_t errlen);
 
 void mid_config_free(mid_config *cfg);
 
-/* Check that path is safe to read secrets from (see mid_config_load). */
+/* Open path for reading if it is safe to read secrets from (see
+ * mid_config_load): the checks are made on the opened file.  fd or -1. */
+int mid_open_secret_file(const char *path, int flags, char *err, size_t errlen);
+
+/* The same check, for a file read later by name. */
 int mid_check_secret_file(const char *path, int flags, char *err, size_t errlen);
 
 /* Parse a duration such as "5", "500ms", "2s", "1m"; a bare number is in

@@ -24,6 +24,7 @@ typedef enum mid_result {
 	MID_INTERNAL_ERROR,  /* out of memory, our bug, a request the API refused */
 	MID_PUSH_PENDING,    /* refused: another push for this user is still pending */
 	MID_RATE_LIMITED,    /* refused: too many denials, the user is cooling down */
+	MID_PHONE_UNVERIFIED, /* DQE matching: the phone number may no longer be the user's */
 	MID_RESULT_COUNT
 } mid_result;
 
@@ -48,6 +49,10 @@ typedef struct mid_callbacks {
 	void (*log)(void *ctx, int priority, const char *msg);
 	/* Asked while waiting: non-zero stops the wait and cancels the push. */
 	int (*aborted)(void *ctx);
+	/* Optional (NULL: the first option is taken and logged): ask the user
+	 * to pick one of n options (externalref = map, an account with several
+	 * identities).  The index, or -1 when there is no answer. */
+	int (*choose)(void *ctx, const char *question, const char *const *options, int n);
 } mid_callbacks;
 
 typedef struct mid_request {

@@ -142,6 +142,8 @@ int mid_parse_token(const char *body, size_t len, char **token, long *expires_in
 	if (json_object_object_get_ex(obj, "expires_in", &v)) {
 		if (json_object_is_type(v, json_type_int))
 			*expires_in = (long)json_object_get_int64(v);
+		else if (json_object_is_type(v, json_type_double))
+			*expires_in = (long)json_object_get_double(v);
 		else if (json_object_is_type(v, json_type_string))
 			*expires_in = strtol(json_object_get_string(v), NULL, 10);
 		else {

@@ -33,6 +33,15 @@ int64_t mid_handle_deadline(const mid_handle *h);
 /* Cancel the pending push (DELETE); failures are logged. */
 void mid_push_cancel(mid_handle *h);
 
+/* The externalRef of a login, exactly as the push uses it: the template,
+ * or with externalref = map the account map (cb->choose picks among
+ * several identities; without it the first is taken).  A user name with
+ * control characters or invalid UTF-8 is refused, never altered.
+ * 0, or -1 with *res and err saying why.  free() *out. */
+int mid_external_ref(const mid_config *cfg, const char *user, const char *service,
+                     const mid_callbacks *cb, char **out, mid_result *res,
+                     char *err, size_t errlen);
+
 /* What the user sees ("Approve the login on your phone (code 4821)"). */
 const char *mid_handle_message(const mid_handle *h);
 

@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,9 +34,13 @@ static int put_value(mid_buf *b, const char *val, int lower, int empty_missing)
 	clean = mid_sanitize(val, 0, strlen(val));
 	if (!clean)
 		return -1;
+	/* ASCII only: tolower() follows the caller's locale, and in a
+	 * single-byte one (ISO-8859-x) it rewrites UTF-8 bytes, so the same
+	 * login would map to another externalRef. */
 	if (lower)
 		for (char *c = clean; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
 	rc = mid_buf_append(b, clean, strlen(clean));
 	free(clean);
 	return rc;

@@ -116,6 +116,19 @@ void mid_utf8_truncate(char *s, size_t max)
 	s[max] = '\0';
 }
 
+int mid_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq(p);
+		if (n == 0)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
 char *mid_unescape_newlines(const char *s)
 {
 	char *out = malloc(strlen(s) + 1), *o = out;

@@ -22,6 +22,9 @@ char *mid_sanitize(const char *s, int keep_nl, size_t max);
 /* Truncate s in place to at most max bytes without splitting a UTF-8
  * sequence. */
 void mid_utf8_truncate(char *s, size_t max);
+/* 1 if the NUL-terminated s is valid UTF-8 (no overlong forms, no
+ * surrogates). */
+int mid_utf8_valid(const char *s);
 /* A copy of s with the two-character escapes \n and \\ decoded. */
 char *mid_unescape_newlines(const char *s);
 

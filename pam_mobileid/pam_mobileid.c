@@ -85,6 +85,49 @@ static int conv_prompt(void *ctx, const char *msg)
 	return 0;
 }
 
+/* externalref = map and an account with several identities: a numbered
+ * list, the answer is the number (three tries). */
+static int conv_choose(void *ctx, const char *question, const char *const *options, int n)
+{
+	struct conv_ctx *c = ctx;
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		mid_buf b = { 0 };
+		char *answer = NULL, *end;
+		long k;
+		int rc;
+
+		mid_buf_printf(&b, "%s\n", question);
+		for (int i = 0; i < n; i++)
+			mid_buf_printf(&b, "  %d) %s\n", i + 1, options[i]);
+		mid_buf_printf(&b, "Number (1-%d): ", n);
+		if (!b.data || b.overflow) {
+			mid_buf_free(&b);
+			return -1;
+		}
+		watch_prompt(c->watch, 1);
+		rc = pam_prompt(c->pamh, PAM_PROMPT_ECHO_ON, &answer, "%s", b.data);
+		watch_prompt(c->watch, 0);
+		mid_buf_free(&b);
+		if (rc != PAM_SUCCESS || !answer) {
+			c->conv_failed = 1;
+			free(answer);
+			return -1;
+		}
+		k = strtol(answer, &end, 10);
+		if (end != answer && !*(end + strspn(end, " \t\r\n")) && k >= 1 && k <= n) {
+			free(answer);
+			return (int)(k - 1);
+		}
+		free(answer);
+		if (pam_error(c->pamh, "Please answer with a number from 1 to %d.", n) != PAM_SUCCESS) {
+			c->conv_failed = 1;
+			return -1;
+		}
+	}
+	return -1;
+}
+
 static void conv_log(void *ctx, int priority, const char *msg)
 {
 	struct conv_ctx *c = ctx;
@@ -180,15 +223,40 @@ static char *clean(const char *s)
 	return mid_sanitize(s ? s : "-", 0, 256);
 }
 
+/* A value for a key=value log field: sanitised, and quoted ("..." with \"
+ * and \\ escaped) when it is empty or holds a blank, a quote, a backslash
+ * or '=', so that no value can pass for fields of its own. */
+static char *field(const char *s)
+{
+	char *c = clean(s), *out, *o;
+
+	if (!c || (*c && !strpbrk(c, " \t\"\\=")))
+		return c;
+	out = malloc(strlen(c) * 2 + 3);
+	if (out) {
+		o = out;
+		*o++ = '"';
+		for (const char *p = c; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				*o++ = '\\';
+			*o++ = *p;
+		}
+		*o++ = '"';
+		*o = '\0';
+	}
+	free(c);
+	return out;
+}
+
 /* ONE line per attempt.  result is mid_result_name() or why the push was
  * skipped. */
 static void log_attempt(pam_handle_t *pamh, const mid_request *req, mid_handle *h,
                         const char *result, int pamrc, long ms, const char *reason)
 {
-	char *user = clean(req->user), *service = clean(req->service), *rhost = clean(req->rhost);
+	char *user = field(req->user), *service = field(req->service), *rhost = field(req->rhost);
 	char *error = clean(reason ? reason : h ? mid_handle_error(h) : "");
 	const char *ref = h && *mid_handle_external_ref(h) ? mid_handle_external_ref(h) : "-";
-	char *cref = clean(ref);
+	char *cref = field(ref);
 	int prio = pamrc == PAM_SUCCESS || pamrc == PAM_IGNORE ? LOG_INFO : LOG_WARNING;
 	const char *note = "";
 
@@ -473,7 +541,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	struct conv_ctx cc = { .pamh = pamh, .silent = !!(flags & PAM_SILENT),
 	                       .parent = getppid() };
 	mid_callbacks cb = { .ctx = &cc, .info = conv_info, .prompt = conv_prompt,
-	                     .log = conv_log, .aborted = conv_aborted };
+	                     .log = conv_log, .aborted = conv_aborted, .choose = conv_choose };
 	struct watch w;
 	mid_config *cfg;
 	mid_handle *h = NULL;

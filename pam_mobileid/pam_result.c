@@ -24,6 +24,7 @@ int mid_result_to_pam(mid_result r, mid_failmode failmode)
 	case MID_RATE_LIMITED:
 		return PAM_MAXTRIES;
 	case MID_PUSH_PENDING:
+	case MID_PHONE_UNVERIFIED:   /* DQE matching: never let through by failmode */
 		return PAM_AUTH_ERR;
 	case MID_UNAVAILABLE:
 		/* Only an unreachable or broken service is let through by "safe":

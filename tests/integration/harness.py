@@ -4,6 +4,7 @@
 under pam_wrapper with the module from the build tree."""
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -34,6 +35,10 @@ def _pam_wrapper_lib():
 PAM_WRAPPER_LIB = os.environ.get("PAM_WRAPPER_LIB") or _pam_wrapper_lib()
 VALGRIND = os.environ.get("VALGRIND") or shutil.which("valgrind") or ""
 PYTHON3 = os.environ.get("PYTHON3") or sys.executable
+# Set by scripts/sanitize-check: sanitizer runtimes to preload into pamtester.
+SANITIZER_PRELOAD = os.environ.get("MOBILEID_TEST_PRELOAD", "")
+SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:|"
+                              r"SUMMARY: UndefinedBehaviorSanitizer")
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "s3cret-for-tests-only"
 
@@ -221,6 +226,11 @@ class PamEnv:
             "LD_PRELOAD": "%s:%s" % (PAM_WRAPPER_LIB, SYSLOGCAP),
             "MOBILEID_TEST_SYSLOG": syslog,
         })
+        if SANITIZER_PRELOAD:
+            # scripts/sanitize-check: an ASan-built module in an
+            # uninstrumented pamtester needs the runtime loaded first.
+            e["LD_PRELOAD"] = SANITIZER_PRELOAD + ":" + e["LD_PRELOAD"]
+            e["PAM_WRAPPER_DISABLE_DEEPBIND"] = "1"   # ASan refuses RTLD_DEEPBIND
         if env:
             e.update(env)
         cmd = [PAMTESTER, "-v"]
@@ -241,7 +251,7 @@ class PamEnv:
             cmd = list(wrap) + cmd
         t0 = time.monotonic()
         p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=e,
-                           timeout=timeout)
+                           timeout=timeout, errors="replace")   # names may be bad UTF-8
         elapsed = time.monotonic() - t0
         lines = []
         if os.path.exists(syslog):
@@ -251,7 +261,11 @@ class PamEnv:
         if vglog and os.path.exists(vglog):
             with open(vglog) as f:
                 err += f.read()
-        return PamResult(p.returncode, p.stdout, err, lines, elapsed)
+        if SANITIZER_PRELOAD and SANITIZER_REPORT.search(err):
+            raise AssertionError("sanitizer report from pamtester:\n" + err)
+        res = PamResult(p.returncode, p.stdout, err, lines, elapsed)
+        res.syslog_file = syslog   # the raw bytes, for tests of what reaches syslog
+        return res
 
 
 def require(cond, reason):

@@ -321,7 +321,8 @@ class Conversation(PamCase):
         self.assertNotEqual(r.rc, 0)
         line = r.attempt_line()
         self.assertNotIn("\r", line)
-        self.assertIn("user=eviluser=root%s/../\"x", line)
+        # quoted, so it cannot pass for fields of its own
+        self.assertIn('user="eviluser=root%s/../\\"x" ', line)
         self.assertIn("control characters", line)
         self.assertEqual(self.sim.requests(), [])
 

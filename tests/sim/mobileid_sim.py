@@ -30,6 +30,14 @@ import uuid
 from http import HTTPStatus
 from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
+import dqe_sim
+import verifid_sim
+
+# Other vendors' APIs served on the same port: modules with NAME (control calls under
+# /_sim/NAME/), Module() with reset(), handles(path), api(rq, trace) -> (status, headers,
+# obj) and control(method, subpath, body) -> (status, obj).  See README.md.
+EXTENSIONS = (dqe_sim, verifid_sim)
+
 API = "/mobileid/core"
 TOKEN_PATH = "/auth/open/connect/token"
 SCOPE = "signicat-api"
@@ -131,6 +139,7 @@ class Req:
         self.token_n = None      # sequence number of the valid bearer token presented
         self.creds_ok = False    # valid client credentials presented to the token endpoint
         self.issued = None       # sequence number of the token issued
+        self.conn = None         # sequence number of the TLS connection it came on
 
     def json(self):
         if self.ctype != "application/json" and not self.ctype.endswith("+json"):
@@ -247,12 +256,15 @@ class Sim:
         self.lock = threading.RLock()
         self.default_lifetime = token_lifetime
         self.clients = {}        # client_id -> (secret, lifetime or None)
+        self.ext = {m.NAME: m.Module() for m in EXTENSIONS}
         self.reset()
 
     def reset(self):
         self.users, self.by_ref, self.ops, self.tokens = {}, {}, {}, {}
         self.faults, self.requests = [], []
         self.token_seq = self.req_seq = 0
+        for e in self.ext.values():
+            e.reset()
 
     # ---- model ---------------------------------------------------------------------------
     @staticmethod
@@ -655,6 +667,9 @@ class Sim:
     def api(self, rq, trace):
         """-> (status, headers, JSON object or None) for a token or MobileID request."""
         try:
+            for e in self.ext.values():
+                if e.handles(rq.path):
+                    return e.api(rq, trace)
             if rq.path == TOKEN_PATH:
                 return 200, {"Cache-Control": "no-store"}, self.token(rq)
             if not rq.path.startswith(API + "/"):
@@ -694,6 +709,8 @@ class Sim:
              "headers": rq.log_headers(), "body": rq.log_body(), "status": status, "traceId": trace}
         if rq.issued is not None or rq.token_n is not None:
             e["token"] = rq.issued if rq.issued is not None else rq.token_n
+        if rq.conn is not None:
+            e["conn"] = rq.conn
         if fault:
             e["fault"] = fault
         self.requests.append(e)
@@ -724,6 +741,9 @@ class Sim:
                 b = None
             if not isinstance(b, dict):
                 raise ctl_error(400, "body must be a JSON object")
+            name = path[6:].split("/", 1)[0]
+            if name in self.ext:
+                return self.ext[name].control(method, path[7 + len(name):], b)
             fn = getattr(self, "ctl_%s_%s" % (method, path[6:].strip("/").replace("/", "_")), None)
             if fn is None:
                 other = any(hasattr(self, "ctl_%s_%s" % (m, path[6:].strip("/").replace("/", "_")))
@@ -881,6 +901,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (ssl.SSLError, OSError) as e:
             self.server.log("%s TLS handshake failed: %s" % (self.client_address[0], e))
             return
+        with self.server.log_lock:
+            self.server.conn_seq += 1
+            self.conn = self.server.conn_seq
         try:
             super().handle()
         except (ConnectionError, ssl.SSLError, TimeoutError) as e:
@@ -931,6 +954,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 body = jdump(obj)
             return self.reply(t0, status, body, note=" ctl")
         rq = Req(self.command, u.path, query, self.headers, raw)
+        rq.conn = getattr(self, "conn", None)
         with sim.lock:
             sim.classify(rq)
             fault = sim.take_fault(self.command, u.path)
@@ -990,6 +1014,7 @@ class Server(http.server.ThreadingHTTPServer):
     def __init__(self, addr, family, ctx, sim, logf):
         self.address_family, self.ctx, self.sim, self.logf = family, ctx, sim, logf
         self.log_lock = threading.Lock()
+        self.conn_seq = 0  # TLS connections accepted (handshakes completed)
         super().__init__(addr, Handler)
 
     def server_bind(self):

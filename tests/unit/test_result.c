@@ -37,6 +37,7 @@ static const struct {
 	{ MID_INTERNAL_ERROR, PAM_SERVICE_ERR, PAM_SERVICE_ERR, "internal error" },
 	{ MID_PUSH_PENDING, PAM_AUTH_ERR, PAM_AUTH_ERR, "push already pending" },
 	{ MID_RATE_LIMITED, PAM_MAXTRIES, PAM_MAXTRIES, "rate limited" },
+	{ MID_PHONE_UNVERIFIED, PAM_AUTH_ERR, PAM_AUTH_ERR, "phone number unverified" },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
@@ -91,6 +92,7 @@ static void test_success_only_when_allowed(void **state)
 	assert_int_equal(mid_result_to_pam(MID_USER_UNKNOWN, MID_FAILMODE_SAFE), PAM_USER_UNKNOWN);
 	assert_int_equal(mid_result_to_pam(MID_PUSH_PENDING, MID_FAILMODE_SAFE), PAM_AUTH_ERR);
 	assert_int_equal(mid_result_to_pam(MID_RATE_LIMITED, MID_FAILMODE_SAFE), PAM_MAXTRIES);
+	assert_int_equal(mid_result_to_pam(MID_PHONE_UNVERIFIED, MID_FAILMODE_SAFE), PAM_AUTH_ERR);
 }
 
 static void test_out_of_range(void **state)
