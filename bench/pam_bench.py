@@ -142,7 +142,8 @@ def machine():
     rev = cmd("git", "-C", SRCDIR, "describe", "--always", "--dirty") or "?"
     return [
         "machine: %s CPUs (nproc), %s, %s RAM" % (os.cpu_count(), cpu, mem),
-        "system: %s, kernel %s" % (deb, platform.release()),
+        "system: %s, kernel %s; load average %.2f %.2f %.2f when done (other work on the "
+        "machine shows in the times)" % ((deb, platform.release()) + os.getloadavg()),
         "versions: mobileid %s (git %s), libcurl %s, OpenSSL %s, json-c %s, Linux-PAM %s, "
         "pam_wrapper %s, Python %s" % (
             cmd("sh", "-c", "sed -n 's/^#define PACKAGE_VERSION \"\\(.*\\)\"/\\1/p' %s"

@@ -468,7 +468,7 @@ static void test_external_ref(void **state)
 	memset(longuser, 'x', sizeof(longuser) - 1);
 	longuser[sizeof(longuser) - 1] = '\0';
 	assert_int_equal(mid_external_ref_for(cfg, longuser, "s", &ref, err, sizeof(err)), -1);
-	assert_contains(err, "longer than 255");
+	assert_contains(err, "too long (over 255 bytes)");
 	assert_null(ref);
 	mid_config_free(cfg);
 }
