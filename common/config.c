@@ -399,6 +399,19 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		char bad = 0;
 		const char *allowed = k->kind == K_TMPL_REF ? MID_TMPL_REF_CODES
 		                                            : MID_TMPL_CTX_CODES;
+		/* As for the other strings, but for newlines (the defaults and
+		 * inline RADIUS configuration hold real ones; a file writes \n). */
+		for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+			if ((*c < 0x20 && *c != '\t' && *c != '\n') || *c == 0x7f) {
+				seterr(err, errlen, "%s: [%s] %s: control characters are not allowed",
+				       where, k->section, k->name);
+				return -1;
+			}
+		}
+		if (!mid_utf8_valid(value)) {
+			seterr(err, errlen, "%s: [%s] %s: not valid UTF-8", where, k->section, k->name);
+			return -1;
+		}
 		if (mid_template_check(value, allowed, &bad) != 0) {
 			if (bad)
 				seterr(err, errlen, "%s: [%s] %s: unknown template code '%%%c' (allowed: %s)",

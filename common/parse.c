@@ -142,8 +142,12 @@ int mid_parse_token(const char *body, size_t len, char **token, long *expires_in
 	if (json_object_object_get_ex(obj, "expires_in", &v)) {
 		if (json_object_is_type(v, json_type_int))
 			*expires_in = (long)json_object_get_int64(v);
-		else if (json_object_is_type(v, json_type_double))
-			*expires_in = (long)json_object_get_double(v);
+		else if (json_object_is_type(v, json_type_double)) {
+			double d = json_object_get_double(v);
+			/* Casting a double outside long's range (1e30, NaN) is
+			 * undefined: only what passes the check below. */
+			*expires_in = d > 0 && d <= 86400 ? (long)d : 0;
+		}
 		else if (json_object_is_type(v, json_type_string))
 			*expires_in = strtol(json_object_get_string(v), NULL, 10);
 		else {

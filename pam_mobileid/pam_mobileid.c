@@ -223,29 +223,36 @@ static char *clean(const char *s)
 	return mid_sanitize(s ? s : "-", 0, 256);
 }
 
-/* A value for a key=value log field: sanitised, and quoted ("..." with \"
- * and \\ escaped) when it is empty or holds a blank, a quote, a backslash
- * or '=', so that no value can pass for fields of its own. */
+/* "text" with \" and \\ escaped: a log field value that cannot end early. */
+static char *quote(const char *text)
+{
+	char *out = malloc(strlen(text) * 2 + 3), *o = out;
+
+	if (!out)
+		return NULL;
+	*o++ = '"';
+	for (const char *p = text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+/* A value for a key=value log field: sanitised, and quoted when it is
+ * empty or holds a blank, a quote, a backslash or '=', so that no value
+ * can pass for fields of its own. */
 static char *field(const char *s)
 {
-	char *c = clean(s), *out, *o;
+	char *c = clean(s), *q;
 
 	if (!c || (*c && !strpbrk(c, " \t\"\\=")))
 		return c;
-	out = malloc(strlen(c) * 2 + 3);
-	if (out) {
-		o = out;
-		*o++ = '"';
-		for (const char *p = c; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				*o++ = '\\';
-			*o++ = *p;
-		}
-		*o++ = '"';
-		*o = '\0';
-	}
+	q = quote(c);
 	free(c);
-	return out;
+	return q;
 }
 
 /* ONE line per attempt.  result is mid_result_name() or why the push was
@@ -254,7 +261,8 @@ static void log_attempt(pam_handle_t *pamh, const mid_request *req, mid_handle *
                         const char *result, int pamrc, long ms, const char *reason)
 {
 	char *user = field(req->user), *service = field(req->service), *rhost = field(req->rhost);
-	char *error = clean(reason ? reason : h ? mid_handle_error(h) : "");
+	const char *why = reason ? reason : h ? mid_handle_error(h) : "";
+	char *cwhy = mid_sanitize(why, 0, 1024), *error = NULL;
 	const char *ref = h && *mid_handle_external_ref(h) ? mid_handle_external_ref(h) : "-";
 	char *cref = field(ref);
 	int prio = pamrc == PAM_SUCCESS || pamrc == PAM_IGNORE ? LOG_INFO : LOG_WARNING;
@@ -264,18 +272,20 @@ static void log_attempt(pam_handle_t *pamh, const mid_request *req, mid_handle *
 		note = " failmode=safe: login allowed without the second factor";
 		prio = LOG_WARNING;
 	}
+	if (cwhy && *cwhy)
+		error = quote(cwhy);   /* text from the server and the user: escaped */
 	pam_syslog(pamh, prio, "user=%s service=%s rhost=%s externalref=%s result=%s pam=%s "
-	           "transaction=%s trace=%s duration_ms=%ld%s%s%s%s",
+	           "transaction=%s trace=%s duration_ms=%ld%s%s%s",
 	           user ? user : "?", service ? service : "?", rhost ? rhost : "?",
 	           cref ? cref : "-", result, pam_strerror(pamh, pamrc),
 	           h && *mid_handle_transaction_id(h) ? mid_handle_transaction_id(h) : "-",
 	           h && *mid_handle_trace_id(h) ? mid_handle_trace_id(h) : "-", ms,
-	           error && *error ? " reason=\"" : "", error && *error ? error : "",
-	           error && *error ? "\"" : "", note);
+	           error ? " reason=" : "", error ? error : "", note);
 	free(user);
 	free(service);
 	free(rhost);
 	free(error);
+	free(cwhy);
 	free(cref);
 }
 

@@ -260,12 +260,9 @@ class HostileUserNames(HostileCase):
         # a clean name (no control characters) with blanks and '='
         self.check_no_forged_fields(['x result=approved pam=Success', 'a=b', 'trace=1 x'])
 
-    @unittest.expectedFailure
     def test_quotes_cannot_forge_log_fields(self):
-        # Known problem, reported: the user field is escaped, but the name
-        # also reaches reason="..." (resolve externalRef: '...' is not
-        # enrolled), where '"' and '\\' are not escaped.  Drop
-        # expectedFailure when reason is escaped like the other fields.
+        # The name also reaches reason="..." (resolve externalRef: '...' is
+        # not enrolled): '"' and '\\' are escaped there too.
         self.check_no_forged_fields(['y" result="approved', 'z\\" result=approved x=\\'])
 
     def check_no_forged_fields(self, users):
@@ -308,12 +305,8 @@ class HostileAnswers(HostileCase):
         self.assertCleanSyslog(r)
         self.assertCleanOutput(r)
 
-    @unittest.expectedFailure
     def test_quotes_from_the_api_stay_inside_the_reason(self):
-        # Known problem, reported: pam_mobileid quotes reason="..." but does
-        # not escape '"' and '\\' inside it (the other fields are escaped),
-        # so text from the API can end the field and add fields of its own.
-        # Drop expectedFailure when reason is escaped like the others.
+        # Text from the API cannot end reason="..." and add fields.
         self.sim.add_user("hank")
         self.sim.policy("hank", "fail", after_ms=50,
                         errorCode='Q" result=approved pam=Success x="\\')

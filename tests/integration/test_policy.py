@@ -184,10 +184,11 @@ class PushBombingGuard(Base):
 
     def test_cooldown_ends(self):
         self.sim.policy(self.me, "deny", after_ms=50)
-        self.env.write_conf(self.sim, auth_max_denials="1", auth_cooldown="1")
+        # 4 s: wide enough for a slow (sanitized, loaded) login in between
+        self.env.write_conf(self.sim, auth_max_denials="1", auth_cooldown="4")
         self.assertNotEqual(self.env.run(self.me).rc, 0)
         self.assertIn(" result=rate limited ", self.env.run(self.me).attempt_line())
-        time.sleep(1.2)
+        time.sleep(4.2)
         self.sim.policy(self.me, "approve", after_ms=50)
         self.assertEqual(self.env.run(self.me).rc, 0)
 

@@ -553,6 +553,21 @@ static void test_templates(void **state)
 	expect_load_error(f, "[auth]\nexternalref = %u\ncontext_title = Login %q\n",
 	                  "3: [auth] context_title: unknown template code '%q' "
 	                  "(allowed: uUhsrctC%)");
+	/* Control characters (but newline and tab) and bad UTF-8: refused, as
+	 * they would reach terminals, JSON and logs as they are. */
+	expect_load_error(f, "[auth]\nmessage = \x1b[2Jcode %c\n",
+	                  "2: [auth] message: control characters are not allowed");
+	expect_load_error(f, "[auth]\nexternalref = %u\x7f\n",
+	                  "2: [auth] externalref: control characters are not allowed");
+	expect_load_error(f, "[auth]\ncontext_title = Login \xc2%h\x9b\n",
+	                  "2: [auth] context_title: not valid UTF-8");
+	cfg = mid_config_new();
+	assert_non_null(cfg);
+	assert_int_equal(mid_config_set(cfg, "message", "a\rb", "arg", err, sizeof(err)), -1);
+	assert_string_equal(err, "arg: [auth] message: control characters are not allowed");
+	assert_int_equal(mid_config_set(cfg, "message", "line 1\n\tline 2 \xc3\xa9", "arg", err,
+	                                sizeof(err)), 0);
+	mid_config_free(cfg);
 }
 
 static void test_template_newline_escapes(void **state)

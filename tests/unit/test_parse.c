@@ -186,6 +186,13 @@ static void test_token_expires_in(void **state)
 		{ "{\"access_token\":\"t\",\"expires_in\":\"\"}", 60 },
 		{ "{\"access_token\":\"t\",\"expires_in\":\"soon\"}", 60 },
 		{ "{\"access_token\":\"t\",\"expires_in\":\"-300\"}", 60 },
+		/* doubles: a cast outside long's range would be undefined (fuzzer) */
+		{ "{\"access_token\":\"t\",\"expires_in\":600.5}", 600 },
+		{ "{\"access_token\":\"t\",\"expires_in\":1e300}", 60 },
+		{ "{\"access_token\":\"t\",\"expires_in\":-1e300}", 60 },
+		{ "{\"access_token\":\"t\",\"expires_in\":11111111111111111111111111111111116.}", 60 },
+		{ "{\"access_token\":\"t\",\"expires_in\":NaN}", 60 },
+		{ "{\"access_token\":\"t\",\"expires_in\":Infinity}", 60 },
 	};
 	char err[256];
 	char *token;
