@@ -378,8 +378,12 @@ class Sudo(SystemBase):
             harness.write_file(tmp, "Defaults:%s pam_service=%s, timestamp_timeout=0, "
                                "passwd_tries=1, !lecture\n"
                                "%s ALL=(root) /usr/bin/id\n" % (USER, cls.service, USER), 0o440)
-            run(["visudo", "-c", "-q", "-f", tmp])
-            os.rename(tmp, cls.sudoers)
+            try:
+                run(["visudo", "-c", "-q", "-f", tmp])
+                os.rename(tmp, cls.sudoers)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
             cls.cleanups.append(lambda: os.unlink(cls.sudoers))
         except Exception:
             cls.tearDownClass()
