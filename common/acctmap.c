@@ -24,20 +24,6 @@
 #define NFIELDS 5
 #define QUESTION_MAX 300
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int mid_externalref_is_map(const mid_config *cfg)
 {
 	return cfg && cfg->externalref && !strcmp(cfg->externalref, "map");
@@ -48,37 +34,37 @@ int mid_acctmap_check_perms(int fd, const char *path, int flags, char *err, size
 	struct stat st;
 
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		mid_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
+		mid_seterr(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
 	if (flags & MID_CONF_SKIP_PERMS)
 		return 0;
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		seterr(err, errlen, "%s: owned by uid %u; the account map must be owned by root "
-		       "(it decides who approves logins)", path, (unsigned)st.st_uid);
+		mid_seterr(err, errlen, "%s: owned by uid %u; the account map must be owned by root "
+		           "(it decides who approves logins)", path, (unsigned)st.st_uid);
 		return -1;
 	}
 	if (st.st_mode & 0022) {
-		seterr(err, errlen, "%s: mode %04o lets group or others write it; run chmod 0600 %s",
-		       path, (unsigned)(st.st_mode & 07777), path);
+		mid_seterr(err, errlen, "%s: mode %04o lets group or others write it; run chmod 0600 %s",
+		           path, (unsigned)(st.st_mode & 07777), path);
 		return -1;
 	}
 	if (flags & MID_ACCTMAP_ANY_GROUP)
 		flags |= MID_CONF_ALLOW_GROUP_READ;
 	if ((st.st_mode & 0004) ||
 	    ((st.st_mode & 0040) && !(flags & MID_CONF_ALLOW_GROUP_READ))) {
-		seterr(err, errlen, "%s: mode %04o lets %s read it; run chmod %s %s", path,
-		       (unsigned)(st.st_mode & 07777), (st.st_mode & 0004) ? "others" : "the group",
-		       (flags & MID_CONF_ALLOW_GROUP_READ) ? "0640" : "0600", path);
+		mid_seterr(err, errlen, "%s: mode %04o lets %s read it; run chmod %s %s", path,
+		           (unsigned)(st.st_mode & 07777), (st.st_mode & 0004) ? "others" : "the group",
+		           (flags & MID_CONF_ALLOW_GROUP_READ) ? "0640" : "0600", path);
 		return -1;
 	}
 	if ((st.st_mode & 0040) && st.st_gid != getegid() && !(flags & MID_ACCTMAP_ANY_GROUP)) {
-		seterr(err, errlen, "%s: group-readable by gid %u, which is not ours", path,
-		       (unsigned)st.st_gid);
+		mid_seterr(err, errlen, "%s: group-readable by gid %u, which is not ours", path,
+		           (unsigned)st.st_gid);
 		return -1;
 	}
 	return 0;
@@ -97,12 +83,12 @@ static FILE *open_map(const char *path, int flags, int *missing, char *err, size
 			return NULL;
 		}
 		if (errno == ELOOP)
-			seterr(err, errlen, "%s: refusing a symbolic link", path);
+			mid_seterr(err, errlen, "%s: refusing a symbolic link", path);
 		else if (errno == ENOENT)
-			seterr(err, errlen, "%s: no account map (import an auth file with "
-			       "mobileidctl auth-import)", path);
+			mid_seterr(err, errlen, "%s: no account map (import an auth file with "
+			           "mobileidctl auth-import)", path);
 		else
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			mid_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (mid_acctmap_check_perms(fd, path, flags, err, errlen) != 0) {
@@ -111,7 +97,7 @@ static FILE *open_map(const char *path, int flags, int *missing, char *err, size
 	}
 	f = fdopen(fd, "r");
 	if (!f) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		mid_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 	}
 	return f;
@@ -132,20 +118,20 @@ static int split_line(char *line, char *fields[NFIELDS], const char *path, size_
 		*p++ = '\0';
 	}
 	if (n != NFIELDS || p) {
-		seterr(err, errlen, "%s:%zu: not an account map line (%d tab-separated fields "
-		       "expected)", path, lineno, NFIELDS);
+		mid_seterr(err, errlen, "%s:%zu: not an account map line (%d tab-separated fields "
+		           "expected)", path, lineno, NFIELDS);
 		return -1;
 	}
 	if (!*fields[0] || !*fields[2] || (strcmp(fields[3], "P") && strcmp(fields[3], "N"))) {
-		seterr(err, errlen, "%s:%zu: bad account map line (empty account or identity, "
-		       "or user type not P or N)", path, lineno);
+		mid_seterr(err, errlen, "%s:%zu: bad account map line (empty account or identity, "
+		           "or user type not P or N)", path, lineno);
 		return -1;
 	}
 	for (int i = 0; i < NFIELDS; i++) {
 		if (strlen(fields[i]) > MID_ACCTMAP_FIELD_MAX * 4 || mid_has_ctl(fields[i]) ||
 		    strchr(fields[i], '\t')) {
-			seterr(err, errlen, "%s:%zu: bad account map line (field %d too long or "
-			       "with control characters)", path, lineno, i + 1);
+			mid_seterr(err, errlen, "%s:%zu: bad account map line (field %d too long or "
+			           "with control characters)", path, lineno, i + 1);
 			return -1;
 		}
 	}
@@ -170,8 +156,8 @@ static int read_map(FILE *f, const char *path,
 			line[--len] = '\0';
 		if (lineno == 1) {
 			if (strcmp(line, MID_ACCTMAP_MAGIC) != 0) {
-				seterr(err, errlen, "%s:1: not an account map (the first line must be "
-				       "'%s')", path, MID_ACCTMAP_MAGIC);
+				mid_seterr(err, errlen, "%s:1: not an account map (the first line must be "
+				           "'%s')", path, MID_ACCTMAP_MAGIC);
 				rc = -1;
 				break;
 			}
@@ -180,7 +166,7 @@ static int read_map(FILE *f, const char *path,
 		if (!*line || *line == '#')
 			continue;
 		if (strlen(line) != (size_t)len) {
-			seterr(err, errlen, "%s:%zu: a NUL byte in the account map", path, lineno);
+			mid_seterr(err, errlen, "%s:%zu: a NUL byte in the account map", path, lineno);
 			rc = -1;
 			break;
 		}
@@ -191,11 +177,11 @@ static int read_map(FILE *f, const char *path,
 		}
 	}
 	if (rc == 0 && ferror(f)) {
-		seterr(err, errlen, "%s: read error", path);
+		mid_seterr(err, errlen, "%s: read error", path);
 		rc = -1;
 	}
 	if (rc == 0 && lineno == 0) {
-		seterr(err, errlen, "%s: empty file, not an account map", path);
+		mid_seterr(err, errlen, "%s: empty file, not an account map", path);
 		rc = -1;
 	}
 	free(line);
@@ -252,7 +238,7 @@ static int lookup_fn(void *ctx, char *fields[NFIELDS], char *err, size_t errlen)
 	l->n++;
 	return 0;
 oom:
-	seterr(err, errlen, "out of memory");
+	mid_seterr(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -318,7 +304,7 @@ int mid_acctmap_add(mid_acctmap *m, const mid_acct_rel *r, char *err, size_t err
 	if (!field_ok(r->account, 0) || !field_ok(r->account_type, 1) ||
 	    !field_ok(r->identity, 0) || !field_ok(r->user_name, 1) ||
 	    (r->user_type != 'P' && r->user_type != 'N')) {
-		seterr(err, errlen, "a relationship with an empty, too long or unprintable field");
+		mid_seterr(err, errlen, "a relationship with an empty, too long or unprintable field");
 		return -1;
 	}
 	if (m->n == m->cap) {
@@ -343,7 +329,7 @@ int mid_acctmap_add(mid_acctmap *m, const mid_acct_rel *r, char *err, size_t err
 	m->n++;
 	return 0;
 oom:
-	seterr(err, errlen, "out of memory");
+	mid_seterr(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -474,19 +460,19 @@ int mid_acctmap_save(const mid_acctmap *m, const char *path, const char *comment
 		gid = old.st_gid;
 	}
 	if (mid_buf_printf(&tmp, "%s.XXXXXX", path) != 0) {
-		seterr(err, errlen, "out of memory");
+		mid_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	fd = mkostemp(tmp.data, O_CLOEXEC);
 	if (fd < 0) {
-		seterr(err, errlen, "cannot create a temporary file next to %s: %s", path,
-		       strerror(errno));
+		mid_seterr(err, errlen, "cannot create a temporary file next to %s: %s", path,
+		           strerror(errno));
 		mid_buf_free(&tmp);
 		return -1;
 	}
 	if (fchmod(fd, mode) != 0 || (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) != 0) ||
 	    !(f = fdopen(fd, "w"))) {
-		seterr(err, errlen, "%s: %s", tmp.data, strerror(errno));
+		mid_seterr(err, errlen, "%s: %s", tmp.data, strerror(errno));
 		goto out;
 	}
 	fd = -1;
@@ -500,17 +486,17 @@ int mid_acctmap_save(const mid_acctmap *m, const char *path, const char *comment
 		        r->user_type, r->user_name);
 	}
 	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		seterr(err, errlen, "%s: cannot write: %s", tmp.data, strerror(errno));
+		mid_seterr(err, errlen, "%s: cannot write: %s", tmp.data, strerror(errno));
 		goto out;
 	}
 	if (fclose(f) != 0) {
 		f = NULL;
-		seterr(err, errlen, "%s: cannot write: %s", tmp.data, strerror(errno));
+		mid_seterr(err, errlen, "%s: cannot write: %s", tmp.data, strerror(errno));
 		goto out;
 	}
 	f = NULL;
 	if (rename(tmp.data, path) != 0) {
-		seterr(err, errlen, "cannot rename %s to %s: %s", tmp.data, path, strerror(errno));
+		mid_seterr(err, errlen, "cannot rename %s to %s: %s", tmp.data, path, strerror(errno));
 		goto out;
 	}
 	fsync_parent(path);
@@ -556,20 +542,20 @@ int mid_acctmap_external_ref(const mid_config *cfg, const char *login, const mid
 	*ref = NULL;
 	if (!cfg->map_file || !*cfg->map_file) {
 		*res = MID_CONFIG_ERROR;
-		seterr(why, whylen, "externalref = map, but [map] file is empty");
+		mid_seterr(why, whylen, "externalref = map, but [map] file is empty");
 		return -1;
 	}
 	if (mid_acctmap_identities(cfg->map_file, cfg->load_flags, login, &ids, &n,
 	                           err, sizeof(err)) != 0) {
 		*res = MID_CONFIG_ERROR;
-		seterr(why, whylen, "account map: %s", err);
+		mid_seterr(why, whylen, "account map: %s", err);
 		return -1;
 	}
 	clean = mid_sanitize(login, 0, 128);
 	if (n == 0) {
 		*res = MID_USER_UNKNOWN;
-		seterr(why, whylen, "account '%s' is not in the account map %s",
-		       clean ? clean : "?", cfg->map_file);
+		mid_seterr(why, whylen, "account '%s' is not in the account map %s",
+		           clean ? clean : "?", cfg->map_file);
 		goto out;
 	}
 	if (n > 1) {
@@ -580,7 +566,7 @@ int mid_acctmap_external_ref(const mid_config *cfg, const char *login, const mid
 			labels = calloc(n, sizeof(*labels));
 			if (!labels) {
 				*res = MID_INTERNAL_ERROR;
-				seterr(why, whylen, "out of memory");
+				mid_seterr(why, whylen, "out of memory");
 				goto out;
 			}
 			for (size_t i = 0; i < n; i++)
@@ -590,8 +576,8 @@ int mid_acctmap_external_ref(const mid_config *cfg, const char *login, const mid
 			k = cb->choose(cb->ctx, question, labels, n > 1000 ? 1000 : (int)n);
 			if (k < 0 || (size_t)k >= n) {
 				*res = MID_CANCELLED;
-				seterr(why, whylen, "account '%s': no identity was chosen",
-				       clean ? clean : "?");
+				mid_seterr(why, whylen, "account '%s': no identity was chosen",
+				           clean ? clean : "?");
 				goto out;
 			}
 			pick = (size_t)k;
@@ -604,7 +590,7 @@ int mid_acctmap_external_ref(const mid_config *cfg, const char *login, const mid
 	*ref = strdup(ids[pick].identity);
 	if (!*ref) {
 		*res = MID_INTERNAL_ERROR;
-		seterr(why, whylen, "out of memory");
+		mid_seterr(why, whylen, "out of memory");
 		goto out;
 	}
 	rc = 0;

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,20 +163,6 @@ static const struct key keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 long mid_parse_duration(const char *s, long default_unit_ms)
 {
 	char *end;
@@ -295,17 +280,17 @@ static int apply_dqe_kind(mid_config *cfg, const struct key *k, const char *valu
 	switch (k->kind) {
 	case K_HOSTPORT:
 		if (*value && !valid_hostport(value)) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a host name or address, "
-			       "optionally with :port; no https:// and no path)", where, k->section,
-			       k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a host name or address, "
+			           "optionally with :port; no https:// and no path)", where, k->section,
+			           k->name, value);
 			return -1;
 		}
 		break;
 	case K_COUNTRY:
 		if (*value && (strlen(value) != 2 || !strchr(LETTERS, value[0]) ||
 		               !strchr(LETTERS, value[1]))) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (an ISO 3166 two-letter "
-			       "country code such as FR, or empty)", where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (an ISO 3166 two-letter "
+			           "country code such as FR, or empty)", where, k->section, k->name, value);
 			return -1;
 		}
 		break;
@@ -321,8 +306,8 @@ static int apply_dqe_kind(mid_config *cfg, const struct key *k, const char *valu
 				d = strtod(value, &end);
 		}
 		if (d > 1) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a minimum score from 0 to 1 "
-			       "such as 0.8, or empty for not judged)", where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a minimum score from 0 to 1 "
+			           "such as 0.8, or empty for not judged)", where, k->section, k->name, value);
 			return -1;
 		}
 		*(double *)slot = d;
@@ -334,24 +319,24 @@ static int apply_dqe_kind(mid_config *cfg, const struct key *k, const char *valu
 		else if (!strcmp(value, "skip_check"))
 			*(mid_dqe_on_error *)slot = MID_DQE_ON_ERROR_SKIP;
 		else {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (deny or skip_check)",
-			       where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (deny or skip_check)",
+			           where, k->section, k->name, value);
 			return -1;
 		}
 		return 0;
 	case K_ATTRS:
 		if (!valid_attr_list(value)) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (attribute names separated by "
-			       "commas, each of A-Z a-z 0-9 _ . -)", where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (attribute names separated by "
+			           "commas, each of A-Z a-z 0-9 _ . -)", where, k->section, k->name, value);
 			return -1;
 		}
 		break;
 	default:
-		seterr(err, errlen, "%s: [%s] %s: internal error", where, k->section, k->name);
+		mid_seterr(err, errlen, "%s: [%s] %s: internal error", where, k->section, k->name);
 		return -1;
 	}
 	if (!(copy = strdup(value))) {
-		seterr(err, errlen, "%s: out of memory", where);
+		mid_seterr(err, errlen, "%s: out of memory", where);
 		return -1;
 	}
 	if (k->kind == K_COUNTRY)
@@ -372,8 +357,8 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 	switch (k->kind) {
 	case K_URL:
 		if (strncmp(value, "https://", 8) != 0 || !value[8]) {
-			seterr(err, errlen, "%s: [%s] %s: '%s' is not an https:// URL",
-			       where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: '%s' is not an https:// URL",
+			           where, k->section, k->name, value);
 			return -1;
 		}
 		/* fall through */
@@ -381,13 +366,13 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 	case K_SECRET:
 	case K_PATH:
 		if (mid_has_ctl(value)) {
-			seterr(err, errlen, "%s: [%s] %s: control characters are not allowed",
-			       where, k->section, k->name);
+			mid_seterr(err, errlen, "%s: [%s] %s: control characters are not allowed",
+			           where, k->section, k->name);
 			return -1;
 		}
 		if (k->kind == K_PATH && *value && *value != '/') {
-			seterr(err, errlen, "%s: [%s] %s: '%s' is not an absolute path",
-			       where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: '%s' is not an absolute path",
+			           where, k->section, k->name, value);
 			return -1;
 		}
 		free_string(slot, k->kind == K_SECRET);
@@ -403,26 +388,26 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		 * inline RADIUS configuration hold real ones; a file writes \n). */
 		for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
 			if ((*c < 0x20 && *c != '\t' && *c != '\n') || *c == 0x7f) {
-				seterr(err, errlen, "%s: [%s] %s: control characters are not allowed",
-				       where, k->section, k->name);
+				mid_seterr(err, errlen, "%s: [%s] %s: control characters are not allowed",
+				           where, k->section, k->name);
 				return -1;
 			}
 		}
 		if (!mid_utf8_valid(value)) {
-			seterr(err, errlen, "%s: [%s] %s: not valid UTF-8", where, k->section, k->name);
+			mid_seterr(err, errlen, "%s: [%s] %s: not valid UTF-8", where, k->section, k->name);
 			return -1;
 		}
 		if (mid_template_check(value, allowed, &bad) != 0) {
 			if (bad)
-				seterr(err, errlen, "%s: [%s] %s: unknown template code '%%%c' (allowed: %s)",
-				       where, k->section, k->name, bad, allowed);
+				mid_seterr(err, errlen, "%s: [%s] %s: unknown template code '%%%c' (allowed: %s)",
+				           where, k->section, k->name, bad, allowed);
 			else
-				seterr(err, errlen, "%s: [%s] %s: the template ends with a lone '%%'",
-				       where, k->section, k->name);
+				mid_seterr(err, errlen, "%s: [%s] %s: the template ends with a lone '%%'",
+				           where, k->section, k->name);
 			return -1;
 		}
 		if (k->kind == K_TMPL_REF && !*value) {
-			seterr(err, errlen, "%s: [%s] %s: must not be empty", where, k->section, k->name);
+			mid_seterr(err, errlen, "%s: [%s] %s: must not be empty", where, k->section, k->name);
 			return -1;
 		}
 		free_string(slot, 0);
@@ -434,9 +419,9 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 	case K_DURATION_MS:
 		n = mid_parse_duration(value, k->kind == K_DURATION_S ? 1000 : 1);
 		if (n < 0 || n < k->lo || n > k->hi) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a duration from %ldms to %lds, "
-			       "e.g. %s)", where, k->section, k->name, value, k->lo, k->hi / 1000,
-			       k->kind == K_DURATION_S ? "30 or 30s" : "500 or 500ms");
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a duration from %ldms to %lds, "
+			           "e.g. %s)", where, k->section, k->name, value, k->lo, k->hi / 1000,
+			           k->kind == K_DURATION_S ? "30 or 30s" : "500 or 500ms");
 			return -1;
 		}
 		*(long *)slot = n;
@@ -444,8 +429,8 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 	case K_SIZE:
 		n = mid_parse_duration(value, 1);   /* plain integer parser */
 		if (n < 0 || strspn(value, "0123456789") != strlen(value) || n < k->lo || n > k->hi) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (bytes, %ld to %ld)",
-			       where, k->section, k->name, value, k->lo, k->hi);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (bytes, %ld to %ld)",
+			           where, k->section, k->name, value, k->lo, k->hi);
 			return -1;
 		}
 		*(long *)slot = n;
@@ -456,8 +441,8 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		else if (!strcmp(value, "safe"))
 			*(mid_failmode *)slot = MID_FAILMODE_SAFE;
 		else {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (secure or safe)",
-			       where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (secure or safe)",
+			           where, k->section, k->name, value);
 			return -1;
 		}
 		return 0;
@@ -469,8 +454,8 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		else if (!strcmp(value, "enter"))
 			*(mid_prompt_setting *)slot = MID_PROMPT_SETTING_ENTER;
 		else {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (auto, info or enter)",
-			       where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (auto, info or enter)",
+			           where, k->section, k->name, value);
 			return -1;
 		}
 		return 0;
@@ -478,8 +463,8 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		char *end;
 		long v = strtol(value, &end, 10);
 		if (!*value || *end || v < k->lo || v > k->hi) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a whole number from %ld to %ld)",
-			       where, k->section, k->name, value, k->lo, k->hi);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (a whole number from %ld to %ld)",
+			           where, k->section, k->name, value, k->lo, k->hi);
 			return -1;
 		}
 		*(int *)slot = (int)v;
@@ -490,7 +475,7 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		char why[300];
 		if ((k->kind == K_GROUPS ? mid_groups_check : mid_networks_check)(value, why,
 		                                                                   sizeof(why))) {
-			seterr(err, errlen, "%s: [%s] %s: %s", where, k->section, k->name, why);
+			mid_seterr(err, errlen, "%s: [%s] %s: %s", where, k->section, k->name, why);
 			return -1;
 		}
 		free_string(slot, 0);
@@ -506,15 +491,15 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		else if (!strcmp(value, "enroll"))
 			*(mid_unenrolled *)slot = MID_UNENROLLED_ENROLL;
 		else {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (deny, ignore or enroll)",
-			       where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (deny, ignore or enroll)",
+			           where, k->section, k->name, value);
 			return -1;
 		}
 		return 0;
 	case K_AUTHLEVEL:
 		if (strcmp(value, "TWO_FACTOR") && strcmp(value, "ONE_FACTOR")) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (TWO_FACTOR or ONE_FACTOR)",
-			       where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (TWO_FACTOR or ONE_FACTOR)",
+			           where, k->section, k->name, value);
 			return -1;
 		}
 		free_string(slot, 0);
@@ -523,8 +508,8 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		return 0;
 	case K_BOOL:
 		if (parse_bool(value, (int *)slot) != 0) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (yes or no)",
-			       where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (yes or no)",
+			           where, k->section, k->name, value);
 			return -1;
 		}
 		return 0;
@@ -549,8 +534,8 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 			p += strspn(p, " \t,");
 		}
 		if (*p || !ncodes) {
-			seterr(err, errlen, "%s: [%s] %s: bad value '%s' (country calling codes such "
-			       "as 1 or +1, +44)", where, k->section, k->name, value);
+			mid_seterr(err, errlen, "%s: [%s] %s: bad value '%s' (country calling codes such "
+			           "as 1 or +1, +44)", where, k->section, k->name, value);
 			return -1;
 		}
 		free_string(slot, 0);
@@ -559,10 +544,10 @@ static int apply(mid_config *cfg, const struct key *k, const char *value,
 		return 0;
 	}
 	}
-	seterr(err, errlen, "%s: [%s] %s: internal error", where, k->section, k->name);
+	mid_seterr(err, errlen, "%s: [%s] %s: internal error", where, k->section, k->name);
 	return -1;
 oom:
-	seterr(err, errlen, "%s: out of memory", where);
+	mid_seterr(err, errlen, "%s: out of memory", where);
 	return -1;
 }
 
@@ -632,8 +617,8 @@ int mid_config_set(mid_config *cfg, const char *key, const char *value,
 		for (size_t i = 0; i < NKEYS; i++) {
 			if (!strcmp(keys[i].name, key)) {
 				if (k) {
-					seterr(err, errlen, "%s: '%s' is ambiguous: write section.%s",
-					       where, key, key);
+					mid_seterr(err, errlen, "%s: '%s' is ambiguous: write section.%s",
+					           where, key, key);
 					return -1;
 				}
 				k = &keys[i];
@@ -641,7 +626,7 @@ int mid_config_set(mid_config *cfg, const char *key, const char *value,
 		}
 	}
 	if (!k) {
-		seterr(err, errlen, "%s: unknown key '%s'", where, key);
+		mid_seterr(err, errlen, "%s: unknown key '%s'", where, key);
 		return -1;
 	}
 	return apply(cfg, k, value, where, err, errlen);
@@ -702,22 +687,22 @@ static int handler(void *user, const char *section, const char *name, const char
 		return 0;
 	snprintf(where, sizeof(where), "%s:%d", ps->path, ps->line);
 	if (ps->line_too_long) {
-		seterr(ps->err, ps->errlen, "%s: [%s] %s: line too long (at most %d characters)",
-		       where, section, name, INI_MAX_LINE - 2);
+		mid_seterr(ps->err, ps->errlen, "%s: [%s] %s: line too long (at most %d characters)",
+		           where, section, name, INI_MAX_LINE - 2);
 		goto fail;
 	}
 	if (!known_section(section)) {
-		seterr(ps->err, ps->errlen, "%s: unknown section [%s] (key %s)", where, section, name);
+		mid_seterr(ps->err, ps->errlen, "%s: unknown section [%s] (key %s)", where, section, name);
 		goto fail;
 	}
 	k = find_key(section, name);
 	if (!k) {
-		seterr(ps->err, ps->errlen, "%s: [%s] %s: unknown key", where, section, name);
+		mid_seterr(ps->err, ps->errlen, "%s: [%s] %s: unknown key", where, section, name);
 		goto fail;
 	}
 	if (ps->seen[k - keys]) {
-		seterr(ps->err, ps->errlen, "%s: [%s] %s: duplicate key (first set on line %d)",
-		       where, section, name, ps->seen[k - keys]);
+		mid_seterr(ps->err, ps->errlen, "%s: [%s] %s: duplicate key (first set on line %d)",
+		           where, section, name, ps->seen[k - keys]);
 		goto fail;
 	}
 	ps->seen[k - keys] = ps->line;
@@ -740,39 +725,39 @@ int mid_open_secret_file(const char *path, int flags, char *err, size_t errlen)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			seterr(err, errlen, "%s: refusing a symbolic link (it holds a secret)", path);
+			mid_seterr(err, errlen, "%s: refusing a symbolic link (it holds a secret)", path);
 		else
-			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			mid_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		mid_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
+		mid_seterr(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
 	if (!(flags & MID_CONF_SKIP_PERMS)) {
 		if (st.st_uid != 0 && st.st_uid != geteuid()) {
-			seterr(err, errlen, "%s: owned by uid %u; it must be owned by root "
-			       "(it holds a secret)", path, (unsigned)st.st_uid);
+			mid_seterr(err, errlen, "%s: owned by uid %u; it must be owned by root "
+			           "(it holds a secret)", path, (unsigned)st.st_uid);
 			goto fail;
 		}
 		if (st.st_mode & forbidden) {
-			seterr(err, errlen, "%s: mode %04o gives access to group or others; run "
-			       "chmod %s %s (it holds a secret)", path, (unsigned)(st.st_mode & 07777),
-			       (flags & MID_CONF_ALLOW_GROUP_READ) ? "0640" : "0600", path);
+			mid_seterr(err, errlen, "%s: mode %04o gives access to group or others; run "
+			           "chmod %s %s (it holds a secret)", path, (unsigned)(st.st_mode & 07777),
+			           (flags & MID_CONF_ALLOW_GROUP_READ) ? "0640" : "0600", path);
 			goto fail;
 		}
 		if ((st.st_mode & 0040) && st.st_gid != getegid()) {
-			seterr(err, errlen, "%s: group-readable by gid %u, which is not ours", path,
-			       (unsigned)st.st_gid);
+			mid_seterr(err, errlen, "%s: group-readable by gid %u, which is not ours", path,
+			           (unsigned)st.st_gid);
 			goto fail;
 		}
 	}
 	if (fcntl(fd, F_SETFL, 0) != 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		mid_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	return fd;
@@ -804,7 +789,7 @@ static int read_secret_file(const char *path, char **slot, int flags, char *err,
 		return -1;
 	f = fdopen(fd, "r");
 	if (!f) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		mid_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -814,14 +799,14 @@ static int read_secret_file(const char *path, char **slot, int flags, char *err,
 	len = strcspn(buf, "\r\n");
 	buf[len] = '\0';
 	if (!len) {
-		seterr(err, errlen, "%s: empty client secret", path);
+		mid_seterr(err, errlen, "%s: empty client secret", path);
 		return -1;
 	}
 	free_string(slot, 1);
 	*slot = strdup(buf);
 	mid_wipe(buf, sizeof(buf));
 	if (!*slot) {
-		seterr(err, errlen, "out of memory");
+		mid_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -843,21 +828,21 @@ static int finish_dqe(mid_config *cfg, int flags, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		const char *v = *(char **)((char *)cfg + required[i].off);
 		if (!v || !*v) {
-			seterr(err, errlen, "%s: [dqe] %s: missing (needed with enabled = yes)", where,
-			       required[i].name);
+			mid_seterr(err, errlen, "%s: [dqe] %s: missing (needed with enabled = yes)", where,
+			           required[i].name);
 			return -1;
 		}
 	}
 	if (cfg->dqe_secret && cfg->dqe_secret_file) {
-		seterr(err, errlen, "%s: [dqe] secret_file: set either secret or secret_file, "
-		       "not both", where);
+		mid_seterr(err, errlen, "%s: [dqe] secret_file: set either secret or secret_file, "
+		           "not both", where);
 		return -1;
 	}
 	if (cfg->dqe_secret_file)
 		return read_secret_file(cfg->dqe_secret_file, &cfg->dqe_secret, flags, err, errlen);
 	if (!cfg->dqe_secret || !*cfg->dqe_secret) {
-		seterr(err, errlen, "%s: [dqe] secret: missing (or set secret_file; needed with "
-		       "enabled = yes)", where);
+		mid_seterr(err, errlen, "%s: [dqe] secret: missing (or set secret_file; needed with "
+		           "enabled = yes)", where);
 		return -1;
 	}
 	return 0;
@@ -868,12 +853,12 @@ static int finish(mid_config *cfg, int flags, char *err, size_t errlen)
 	const char *where = cfg->path ? cfg->path : "configuration";
 
 	if (!cfg->client_id || !*cfg->client_id) {
-		seterr(err, errlen, "%s: [signicat] client_id: missing", where);
+		mid_seterr(err, errlen, "%s: [signicat] client_id: missing", where);
 		return -1;
 	}
 	if (cfg->client_secret && cfg->client_secret_file) {
-		seterr(err, errlen, "%s: [signicat] client_secret_file: set either client_secret "
-		       "or client_secret_file, not both", where);
+		mid_seterr(err, errlen, "%s: [signicat] client_secret_file: set either client_secret "
+		           "or client_secret_file, not both", where);
 		return -1;
 	}
 	if (cfg->client_secret_file) {
@@ -881,8 +866,8 @@ static int finish(mid_config *cfg, int flags, char *err, size_t errlen)
 		                     err, errlen) != 0)
 			return -1;
 	} else if (!cfg->client_secret || !*cfg->client_secret) {
-		seterr(err, errlen, "%s: [signicat] client_secret: missing (or set client_secret_file)",
-		       where);
+		mid_seterr(err, errlen, "%s: [signicat] client_secret: missing (or set client_secret_file)",
+		           where);
 		return -1;
 	}
 	return finish_dqe(cfg, flags, err, errlen);
@@ -906,7 +891,7 @@ mid_config *mid_config_load(const char *path, int flags, char *err, size_t errle
 	if (!cfg || !(cfg->path = strdup(path))) {
 		mid_config_free(cfg);
 		close(fd);
-		seterr(err, errlen, "out of memory");
+		mid_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
 	memset(&ps, 0, sizeof(ps));
@@ -915,7 +900,7 @@ mid_config *mid_config_load(const char *path, int flags, char *err, size_t errle
 	ps.err = err;
 	ps.errlen = errlen;
 	if (!(ps.f = fdopen(fd, "r"))) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		mid_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		mid_config_free(cfg);
@@ -927,8 +912,8 @@ mid_config *mid_config_load(const char *path, int flags, char *err, size_t errle
 	 * handler refused; a cut comment or section line is refused too. */
 	if (ps.long_line && (!ps.failed || ps.long_line < ps.failed) &&
 	    (rc <= 0 || ps.long_line <= rc)) {
-		seterr(err, errlen, "%s:%d: line too long (at most %d characters)",
-		       path, ps.long_line, INI_MAX_LINE - 2);
+		mid_seterr(err, errlen, "%s:%d: line too long (at most %d characters)",
+		           path, ps.long_line, INI_MAX_LINE - 2);
 		mid_config_free(cfg);
 		return NULL;
 	}
@@ -938,11 +923,11 @@ mid_config *mid_config_load(const char *path, int flags, char *err, size_t errle
 	}
 	if (rc != 0) {
 		if (rc > 0)
-			seterr(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
-			       path, rc);
+			mid_seterr(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
+			           path, rc);
 		else
-			seterr(err, errlen, "%s: cannot parse (%s)", path,
-			       rc == -2 ? "out of memory" : "read error");
+			mid_seterr(err, errlen, "%s: cannot parse (%s)", path,
+			           rc == -2 ? "out of memory" : "read error");
 		mid_config_free(cfg);
 		return NULL;
 	}

@@ -14,6 +14,17 @@
 
 #include "util.h"
 
+void mid_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 void mid_wipe(void *p, size_t len)
 {
 	if (p && len)

@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Format a reason into err (nothing when err is NULL or errlen 0). */
+void mid_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Overwrite memory that held a secret; never optimised away. */
 void mid_wipe(void *p, size_t len);
 /* Wipe a string and free it. */
