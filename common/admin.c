@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,22 +16,9 @@
 #include <json-c/json.h>
 
 #include "admin.h"
+#include "json_util.h"
 #include "push.h"
 #include "util.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- the externalRef ------------------------------------------------------------ */
 
@@ -42,101 +28,6 @@ int mid_external_ref_for(const mid_config *cfg, const char *user, const char *se
 	mid_result r;
 
 	return mid_external_ref(cfg, user, service, NULL, out, &r, err, errlen);
-}
-
-/* ---- JSON helpers (same rules as parse.c) ----------------------------------------- */
-
-static json_object *parse_json(const char *body, size_t len, char *err, size_t errlen)
-{
-	json_tokener *tok;
-	json_object *obj;
-	enum json_tokener_error jerr;
-
-	if (!body || len == 0) {
-		seterr(err, errlen, "empty body");
-		return NULL;
-	}
-	if (len > 16 * 1024 * 1024 || memchr(body, '\0', len)) {
-		seterr(err, errlen, "body is not JSON text");
-		return NULL;
-	}
-	tok = json_tokener_new();
-	if (!tok) {
-		seterr(err, errlen, "out of memory");
-		return NULL;
-	}
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	jerr = json_tokener_get_error(tok);
-	if (!obj || jerr != json_tokener_success) {
-		seterr(err, errlen, "invalid JSON (%s)",
-		       jerr == json_tokener_continue ? "truncated" : json_tokener_error_desc(jerr));
-		json_object_put(obj);
-		obj = NULL;
-	} else {
-		for (size_t used = json_tokener_get_parse_end(tok); used < len; used++) {
-			char c = body[used];
-			if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-				seterr(err, errlen, "invalid JSON (trailing data)");
-				json_object_put(obj);
-				obj = NULL;
-				break;
-			}
-		}
-	}
-	json_tokener_free(tok);
-	return obj;
-}
-
-static const char *get_str(json_object *obj, const char *key)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v))
-		return NULL;
-	return s;
-}
-
-static json_object *get_obj(json_object *obj, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
-/* A server string for output and logs: no control characters, bounded. */
-static void copy_clean(char *dst, size_t dstlen, const char *src)
-{
-	char *clean;
-
-	dst[0] = '\0';
-	if (!src)
-		return;
-	clean = mid_sanitize(src, 0, dstlen - 1);
-	if (clean) {
-		snprintf(dst, dstlen, "%s", clean);
-		free(clean);
-	}
-}
-
-/* An id safe in a URL path and a log line. */
-static int valid_id(const char *s)
-{
-	size_t len;
-
-	if (!s)
-		return 0;
-	len = strlen(s);
-	if (len == 0 || len >= MID_ID_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == len;
 }
 
 /* ---- parsers --------------------------------------------------------------------------- */
@@ -209,23 +100,23 @@ void mid_user_info_free(mid_user_info *u)
 
 static int user_from_json(json_object *obj, mid_user_info *u, char *err, size_t errlen)
 {
-	json_object *attrs = get_obj(obj, "attributes");
-	const char *id = get_str(obj, "id"), *state = get_str(obj, "state");
+	json_object *attrs = mid_json_obj(obj, "attributes");
+	const char *id = mid_json_str(obj, "id"), *state = mid_json_str(obj, "state");
 
-	if (!valid_id(id)) {
-		seterr(err, errlen, "not a user object (no valid id)");
+	if (!mid_json_valid_id(id)) {
+		mid_seterr(err, errlen, "not a user object (no valid id)");
 		return -1;
 	}
 	if (!state || !*state) {
-		seterr(err, errlen, "not a user object (no state)");
+		mid_seterr(err, errlen, "not a user object (no state)");
 		return -1;
 	}
 	snprintf(u->id, sizeof(u->id), "%s", id);
-	copy_clean(u->state, sizeof(u->state), state);
-	copy_clean(u->external_ref, sizeof(u->external_ref), get_str(obj, "externalRef"));
-	copy_clean(u->segment, sizeof(u->segment), get_str(obj, "segment"));
-	copy_clean(u->created, sizeof(u->created), get_str(obj, "created"));
-	copy_clean(u->last_used, sizeof(u->last_used), get_str(obj, "lastUsed"));
+	mid_json_copy_clean(u->state, sizeof(u->state), state);
+	mid_json_clean_str(u->external_ref, sizeof(u->external_ref), obj, "externalRef");
+	mid_json_clean_str(u->segment, sizeof(u->segment), obj, "segment");
+	mid_json_clean_str(u->created, sizeof(u->created), obj, "created");
+	mid_json_clean_str(u->last_used, sizeof(u->last_used), obj, "lastUsed");
 	if (attrs) {
 		size_t n = (size_t)json_object_object_length(attrs), i = 0;
 
@@ -233,7 +124,7 @@ static int user_from_json(json_object *obj, mid_user_info *u, char *err, size_t 
 			u->attr_names = calloc(n, sizeof(char *));
 			u->attr_values = calloc(n, sizeof(char *));
 			if (!u->attr_names || !u->attr_values) {
-				seterr(err, errlen, "out of memory");
+				mid_seterr(err, errlen, "out of memory");
 				return -1;
 			}
 		}
@@ -249,7 +140,7 @@ static int user_from_json(json_object *obj, mid_user_info *u, char *err, size_t 
 			u->attr_values[i] = mid_sanitize(sv ? sv : "null", 0, 4096);
 			if (!u->attr_names[i] || !u->attr_values[i]) {
 				u->n_attributes = i + 1;
-				seterr(err, errlen, "out of memory");
+				mid_seterr(err, errlen, "out of memory");
 				return -1;
 			}
 			u->n_attributes = ++i;
@@ -261,7 +152,7 @@ static int user_from_json(json_object *obj, mid_user_info *u, char *err, size_t 
 int mid_parse_user_info(const char *body, size_t len, mid_user_info *u,
                         char *err, size_t errlen)
 {
-	json_object *obj = parse_json(body, len, err, errlen);
+	json_object *obj = mid_json_parse(body, len, err, errlen);
 	int rc;
 
 	memset(u, 0, sizeof(*u));
@@ -276,26 +167,26 @@ int mid_parse_user_info(const char *body, size_t len, mid_user_info *u,
 
 static int device_from_json(json_object *obj, mid_device_info *d, char *err, size_t errlen)
 {
-	const char *id = get_str(obj, "id"), *state = get_str(obj, "state");
+	const char *id = mid_json_str(obj, "id"), *state = mid_json_str(obj, "state");
 
 	memset(d, 0, sizeof(*d));
-	if (!valid_id(id) || !state || !*state) {
-		seterr(err, errlen, "not a device object (no valid id or state)");
+	if (!mid_json_valid_id(id) || !state || !*state) {
+		mid_seterr(err, errlen, "not a device object (no valid id or state)");
 		return -1;
 	}
 	snprintf(d->id, sizeof(d->id), "%s", id);
-	copy_clean(d->state, sizeof(d->state), state);
-	copy_clean(d->name, sizeof(d->name), get_str(obj, "name"));
-	copy_clean(d->last_operation, sizeof(d->last_operation), get_str(obj, "lastOperationType"));
-	copy_clean(d->last_used, sizeof(d->last_used), get_str(obj, "lastUsed"));
-	copy_clean(d->created, sizeof(d->created), get_str(obj, "created"));
+	mid_json_copy_clean(d->state, sizeof(d->state), state);
+	mid_json_clean_str(d->name, sizeof(d->name), obj, "name");
+	mid_json_clean_str(d->last_operation, sizeof(d->last_operation), obj, "lastOperationType");
+	mid_json_clean_str(d->last_used, sizeof(d->last_used), obj, "lastUsed");
+	mid_json_clean_str(d->created, sizeof(d->created), obj, "created");
 	return 0;
 }
 
 int mid_parse_device_info(const char *body, size_t len, mid_device_info *d,
                           char *err, size_t errlen)
 {
-	json_object *obj = parse_json(body, len, err, errlen);
+	json_object *obj = mid_json_parse(body, len, err, errlen);
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -309,7 +200,7 @@ int mid_parse_device_info(const char *body, size_t len, mid_device_info *d,
 int mid_parse_device_list(const char *body, size_t len, mid_device_info **list, size_t *n,
                           char *err, size_t errlen)
 {
-	json_object *obj = parse_json(body, len, err, errlen);
+	json_object *obj = mid_json_parse(body, len, err, errlen);
 	size_t count;
 	int rc = -1;
 
@@ -318,14 +209,14 @@ int mid_parse_device_list(const char *body, size_t len, mid_device_info **list, 
 	if (!obj)
 		return -1;
 	if (!json_object_is_type(obj, json_type_array)) {
-		seterr(err, errlen, "the device list is not an array");
+		mid_seterr(err, errlen, "the device list is not an array");
 		goto out;
 	}
 	count = json_object_array_length(obj);
 	if (count) {
 		*list = calloc(count, sizeof(**list));
 		if (!*list) {
-			seterr(err, errlen, "out of memory");
+			mid_seterr(err, errlen, "out of memory");
 			goto out;
 		}
 	}
@@ -334,7 +225,7 @@ int mid_parse_device_list(const char *body, size_t len, mid_device_info **list, 
 
 		if (device_from_json(json_object_array_get_idx(obj, i), &(*list)[i], why,
 		                     sizeof(why)) != 0) {
-			seterr(err, errlen, "device %zu: %s", i, why);
+			mid_seterr(err, errlen, "device %zu: %s", i, why);
 			free(*list);
 			*list = NULL;
 			goto out;
@@ -350,61 +241,45 @@ out:
 int mid_parse_registration(const char *body, size_t len, mid_registration *r,
                            char *err, size_t errlen)
 {
-	json_object *obj = parse_json(body, len, err, errlen), *props, *dev;
-	const char *tid, *state, *code;
-	int rc = -1;
+	json_object *obj = mid_json_parse(body, len, err, errlen), *props, *dev;
+	mid_auth_state st = { 0 };
+	const char *code;
+	int rc = -1, state_rc;
 
 	memset(r, 0, sizeof(*r));
 	if (!obj)
 		return -1;
-	tid = get_str(obj, "transactionId");
-	state = get_str(obj, "state");
-	if (!valid_id(tid)) {
-		seterr(err, errlen, "no valid transactionId");
+	/* The same rules as an authentication's state (parse.c); r gets what
+	 * was read, also when it stopped at a problem. */
+	state_rc = mid_json_auth_state(obj, &st, err, errlen);
+	snprintf(r->transaction_id, sizeof(r->transaction_id), "%s", st.transaction_id);
+	r->state = st.state;
+	snprintf(r->error_code, sizeof(r->error_code), "%s", st.error_code);
+	snprintf(r->error_description, sizeof(r->error_description), "%s", st.error_description);
+	if (state_rc != 0)
 		goto out;
-	}
-	snprintf(r->transaction_id, sizeof(r->transaction_id), "%s", tid);
-	if (!state) {
-		seterr(err, errlen, "no state");
-		goto out;
-	}
-	if (!strcmp(state, "PENDING")) {
-		r->state = MID_STATE_PENDING;
-	} else if (!strcmp(state, "COMPLETED")) {
-		r->state = MID_STATE_COMPLETED;
-	} else if (!strcmp(state, "FAILED")) {
-		r->state = MID_STATE_FAILED;
-		copy_clean(r->error_code, sizeof(r->error_code), get_str(obj, "errorCode"));
-		copy_clean(r->error_description, sizeof(r->error_description),
-		           get_str(obj, "errorDescription"));
-		if (!r->error_code[0])
-			snprintf(r->error_code, sizeof(r->error_code), "UNKNOWN");
-	} else {
-		seterr(err, errlen, "unknown state");
-		goto out;
-	}
-	props = get_obj(obj, "operationProperties");
-	code = get_str(props, "activationCode");
+	props = mid_json_obj(obj, "operationProperties");
+	code = mid_json_str(props, "activationCode");
 	if (code && (!*code || strlen(code) >= sizeof(r->activation_code) ||
 	             strspn(code, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-")
 	             != strlen(code))) {
-		seterr(err, errlen, "unusable activationCode");
+		mid_seterr(err, errlen, "unusable activationCode");
 		goto out;
 	}
 	if (code)
 		snprintf(r->activation_code, sizeof(r->activation_code), "%s", code);
 	if (r->state == MID_STATE_PENDING && !r->activation_code[0]) {
-		seterr(err, errlen, "a PENDING registration without an activationCode");
+		mid_seterr(err, errlen, "a PENDING registration without an activationCode");
 		goto out;
 	}
-	copy_clean(r->expiry, sizeof(r->expiry), get_str(props, "sessionExpiryTime"));
+	mid_json_clean_str(r->expiry, sizeof(r->expiry), props, "sessionExpiryTime");
 	r->expiry_ms = mid_parse_iso8601(r->expiry);
 	if (r->expiry_ms < 0)
 		r->expiry_ms = 0;
-	dev = get_obj(obj, "device");
-	copy_clean(r->device_name, sizeof(r->device_name), get_str(dev, "name"));
-	if (valid_id(get_str(dev, "id")))
-		snprintf(r->device_id, sizeof(r->device_id), "%s", get_str(dev, "id"));
+	dev = mid_json_obj(obj, "device");
+	mid_json_clean_str(r->device_name, sizeof(r->device_name), dev, "name");
+	if (mid_json_valid_id(mid_json_str(dev, "id")))
+		snprintf(r->device_id, sizeof(r->device_id), "%s", mid_json_str(dev, "id"));
 	rc = 0;
 out:
 	json_object_put(obj);

@@ -17,23 +17,10 @@
 #include <json-c/json.h>
 
 #include "dqe.h"
+#include "json_util.h"
 #include "util.h"
 
 #define VALUE_MAX 256   /* bytes of one user_infos value */
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- names ------------------------------------------------------------------------ */
 
@@ -147,76 +134,11 @@ const char *mid_dqe_outcome_name(mid_dqe_outcome o)
 
 /* ---- JSON ---------------------------------------------------------------------------- */
 
-/* Exactly len bytes of JSON text, or NULL with a reason. */
-static json_object *parse_json(const char *body, size_t len, char *err, size_t errlen)
-{
-	json_tokener *tok;
-	json_object *obj;
-	enum json_tokener_error jerr;
-
-	if (!body || len == 0) {
-		seterr(err, errlen, "empty body");
-		return NULL;
-	}
-	if (len > 16 * 1024 * 1024 || memchr(body, '\0', len)) {
-		seterr(err, errlen, "body is not JSON text");
-		return NULL;
-	}
-	if (!(tok = json_tokener_new())) {
-		seterr(err, errlen, "out of memory");
-		return NULL;
-	}
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	jerr = json_tokener_get_error(tok);
-	if (!obj || jerr != json_tokener_success) {
-		seterr(err, errlen, "invalid JSON (%s)",
-		       jerr == json_tokener_continue ? "truncated" : json_tokener_error_desc(jerr));
-		json_object_put(obj);
-		obj = NULL;
-	} else {
-		for (size_t used = json_tokener_get_parse_end(tok); used < len; used++) {
-			if (!strchr(" \t\r\n", body[used])) {
-				seterr(err, errlen, "invalid JSON (trailing data)");
-				json_object_put(obj);
-				obj = NULL;
-				break;
-			}
-		}
-	}
-	json_tokener_free(tok);
-	if (obj && !json_object_is_type(obj, json_type_object)) {
-		seterr(err, errlen, "not a JSON object");
-		json_object_put(obj);
-		obj = NULL;
-	}
-	return obj;
-}
-
-/* A string member without embedded NUL, or NULL. */
-static const char *get_str(json_object *obj, const char *key)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
-}
-
-static void wipe_member(json_object *obj, const char *key)
-{
-	json_object *v;
-
-	if (obj && json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_string))
-		mid_wipe((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
-}
-
 /* 1 and e filled when obj is a DQE error body. */
 static int dqe_error_body(json_object *obj, mid_dqe_err *e)
 {
 	json_object *v;
-	const char *status = get_str(obj, "status"), *type = get_str(obj, "error_type");
+	const char *status = mid_json_str(obj, "status"), *type = mid_json_str(obj, "error_type");
 	int has_id = json_object_object_get_ex(obj, "error_id", &v);
 
 	memset(e, 0, sizeof(*e));
@@ -233,13 +155,7 @@ static int dqe_error_body(json_object *obj, mid_dqe_err *e)
 		if (n > 0 && n < sizeof(e->id) && strspn(s, "0123456789") == n)
 			memcpy(e->id, s, n + 1);
 	}
-	if (type) {
-		char *clean = mid_sanitize(type, 0, sizeof(e->type) - 1);
-		if (clean) {
-			snprintf(e->type, sizeof(e->type), "%s", clean);
-			free(clean);
-		}
-	}
+	mid_json_copy_clean(e->type, sizeof(e->type), type);
 	return 1;
 }
 
@@ -248,8 +164,8 @@ static int dqe_error_body(json_object *obj, mid_dqe_err *e)
 int mid_dqe_parse_token(const char *body, size_t len, char **token, long *expires_in,
                         mid_dqe_err *e, char *err, size_t errlen)
 {
-	json_object *obj = parse_json(body, len, err, errlen), *v;
-	const char *at, *type;
+	json_object *obj = mid_json_parse_object(body, len, err, errlen), *v;
+	const char *at;
 	int rc = -1;
 
 	*token = NULL;
@@ -261,16 +177,8 @@ int mid_dqe_parse_token(const char *body, size_t len, char **token, long *expire
 		rc = 1;
 		goto out;
 	}
-	at = get_str(obj, "access_token");
-	type = get_str(obj, "token_type");
-	if (!at || !*at || strlen(at) > 4096 || mid_has_ctl(at) || strpbrk(at, " \t")) {
-		seterr(err, errlen, "no usable access_token");
+	if (!(at = mid_json_bearer_token(obj, err, errlen)))
 		goto out;
-	}
-	if (type && strcasecmp(type, "Bearer") != 0) {
-		seterr(err, errlen, "token_type is not Bearer");
-		goto out;
-	}
 	if (json_object_object_get_ex(obj, "expires_in", &v)) {
 		if (json_object_is_type(v, json_type_int)) {
 			*expires_in = (long)json_object_get_int64(v);
@@ -282,20 +190,15 @@ int mid_dqe_parse_token(const char *body, size_t len, char **token, long *expire
 			if (*s >= '0' && *s <= '9' && !*end)
 				*expires_in = n;
 		} else {
-			seterr(err, errlen, "expires_in is neither a number nor a string");
+			mid_seterr(err, errlen, "expires_in is neither a number nor a string");
 			goto out;
 		}
 	}
-	if (*expires_in <= 0 || *expires_in > 86400)
-		*expires_in = 60;   /* conservative about a lifetime we cannot read */
-	if (!(*token = strdup(at))) {
-		seterr(err, errlen, "out of memory");
-		goto out;
-	}
-	rc = 0;
+	if (mid_json_take_token(at, token, expires_in, err, errlen) == 0)
+		rc = 0;
 out:
-	wipe_member(obj, "access_token");
-	wipe_member(obj, "refresh_token");
+	mid_json_wipe_member(obj, "access_token");
+	mid_json_wipe_member(obj, "refresh_token");
 	json_object_put(obj);
 	return rc;
 }
@@ -333,7 +236,7 @@ static int score_value(json_object *v, double *out)
 int mid_dqe_parse_matching(const char *body, size_t len, mid_dqe_scores *s,
                            mid_dqe_err *e, char *err, size_t errlen)
 {
-	json_object *obj = parse_json(body, len, err, errlen), *addr = NULL, *v;
+	json_object *obj = mid_json_parse_object(body, len, err, errlen), *addr = NULL, *v;
 	int rc = -1, seen = 0;
 
 	for (int i = 0; i < MID_DQE_SCORE_COUNT; i++)
@@ -351,7 +254,7 @@ int mid_dqe_parse_matching(const char *body, size_t len, mid_dqe_scores *s,
 		    (json_object_is_type(addr, json_type_string) && !*json_object_get_string(addr))) {
 			addr = NULL;
 		} else if (!json_object_is_type(addr, json_type_object)) {
-			seterr(err, errlen, "address is not an object");
+			mid_seterr(err, errlen, "address is not an object");
 			goto out;
 		}
 	}
@@ -362,13 +265,13 @@ int mid_dqe_parse_matching(const char *body, size_t len, mid_dqe_scores *s,
 			continue;
 		seen++;
 		if (score_value(v, &s->v[i]) != 0) {
-			seterr(err, errlen, "score %s is not a number from 0 to 1 or \"\"",
-			       scores[i].name);
+			mid_seterr(err, errlen, "score %s is not a number from 0 to 1 or \"\"",
+			           scores[i].name);
 			goto out;
 		}
 	}
 	if (!seen) {
-		seterr(err, errlen, "neither scores nor an error");
+		mid_seterr(err, errlen, "neither scores nor an error");
 		goto out;
 	}
 	rc = 0;
@@ -536,7 +439,7 @@ static const char *attr_value(json_object *attrs, const char *names)
 			const char *v;
 			memcpy(name, p, n);
 			name[n] = '\0';
-			v = get_str(attrs, name);
+			v = mid_json_str(attrs, name);
 			if (v && v[strspn(v, " \t")])
 				return v;
 		}
@@ -591,7 +494,7 @@ int mid_dqe_person_from_user(const mid_config *cfg, const char *body, size_t len
 
 	memset(p, 0, sizeof(*p));
 	if (body) {
-		if (!(obj = parse_json(body, len, err, errlen)))
+		if (!(obj = mid_json_parse_object(body, len, err, errlen)))
 			return -1;
 		if (json_object_object_get_ex(obj, "attributes", &attrs) &&
 		    !json_object_is_type(attrs, json_type_object))
@@ -611,7 +514,7 @@ int mid_dqe_person_from_user(const mid_config *cfg, const char *body, size_t len
 	json_object_put(obj);
 	return 0;
 oom:
-	seterr(err, errlen, "out of memory");
+	mid_seterr(err, errlen, "out of memory");
 	json_object_put(obj);
 	mid_dqe_person_free(p);
 	return -1;
@@ -650,7 +553,7 @@ out:
 	if (s)
 		mid_wipe((char *)s, strlen(s));
 	for (int f = 0; f < MID_DQE_INFO_COUNT; f++)
-		wipe_member(obj, info_keys[f]);
+		mid_json_wipe_member(obj, info_keys[f]);
 	json_object_put(obj);
 	return r;
 }

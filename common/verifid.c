@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "cache.h"
 #include "http.h"
+#include "json_util.h"
 #include "template.h"
 #include "util.h"
 #include "verifid.h"
@@ -26,85 +26,16 @@
 #define TOKEN_HEADER "X-VerifiD-ApiToken"
 #define FIELD_MAX 256     /* bytes of each person field we send */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- parsers ------------------------------------------------------------------- */
 
+/* An enrollment answer or a remembered link: at most 1 MiB, an object. */
 static json_object *parse_object(const char *body, size_t len, char *err, size_t errlen)
 {
-	json_tokener *tok;
-	json_object *obj;
-	size_t end;
-
 	if (!body || !len || len > 1024 * 1024 || memchr(body, '\0', len)) {
-		seterr(err, errlen, "empty or not JSON text");
+		mid_seterr(err, errlen, "empty or not JSON text");
 		return NULL;
 	}
-	if (!(tok = json_tokener_new())) {
-		seterr(err, errlen, "out of memory");
-		return NULL;
-	}
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	if (!obj || json_tokener_get_error(tok) != json_tokener_success) {
-		seterr(err, errlen, "invalid JSON (%s)",
-		       json_tokener_get_error(tok) == json_tokener_continue ? "truncated"
-		       : json_tokener_error_desc(json_tokener_get_error(tok)));
-		json_object_put(obj);
-		json_tokener_free(tok);
-		return NULL;
-	}
-	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
-		if (!strchr(" \t\r\n", body[end])) {
-			seterr(err, errlen, "invalid JSON (trailing data)");
-			json_object_put(obj);
-			json_tokener_free(tok);
-			return NULL;
-		}
-	}
-	json_tokener_free(tok);
-	if (!json_object_is_type(obj, json_type_object)) {
-		seterr(err, errlen, "not a JSON object");
-		json_object_put(obj);
-		return NULL;
-	}
-	return obj;
-}
-
-static const char *get_str(json_object *obj, const char *key)
-{
-	json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
-}
-
-static void copy_clean(char *dst, size_t dstlen, const char *src)
-{
-	char *clean;
-
-	dst[0] = '\0';
-	if (!src)
-		return;
-	clean = mid_sanitize(src, 0, dstlen - 1);
-	if (clean) {
-		snprintf(dst, dstlen, "%s", clean);
-		free(clean);
-	}
+	return mid_json_parse_object(body, len, err, errlen);
 }
 
 void mid_verifid_enrollment_free(mid_verifid_enrollment *e)
@@ -125,23 +56,23 @@ int mid_parse_verifid_enrollment(const char *body, size_t len, mid_verifid_enrol
 	memset(e, 0, sizeof(*e));
 	if (!(obj = parse_object(body, len, err, errlen)))
 		return -1;
-	url = get_str(obj, "EnrollUrl");
-	id = get_str(obj, "Id");
+	url = mid_json_str(obj, "EnrollUrl");
+	id = mid_json_str(obj, "Id");
 	/* The URL goes to a user's terminal: https, printable, bounded. */
 	if (!url || strncmp(url, "https://", 8) != 0 || !url[8] || strlen(url) > 2048 ||
 	    mid_has_ctl(url) || strpbrk(url, " \t\"<>\\^`{|}\x7f")) {
-		seterr(err, errlen, "no usable EnrollUrl in the enrollment");
+		mid_seterr(err, errlen, "no usable EnrollUrl in the enrollment");
 		goto out;
 	}
 	if (!id || !*id || strlen(id) >= sizeof(e->id) || mid_has_ctl(id)) {
-		seterr(err, errlen, "no usable Id in the enrollment");
+		mid_seterr(err, errlen, "no usable Id in the enrollment");
 		goto out;
 	}
 	snprintf(e->id, sizeof(e->id), "%s", id);
-	copy_clean(e->state, sizeof(e->state), get_str(obj, "State"));
-	copy_clean(e->provider, sizeof(e->provider), get_str(obj, "Provider"));
+	mid_json_clean_str(e->state, sizeof(e->state), obj, "State");
+	mid_json_clean_str(e->provider, sizeof(e->provider), obj, "Provider");
 	if (!(e->enroll_url = strdup(url))) {
-		seterr(err, errlen, "out of memory");
+		mid_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	rc = 0;
@@ -157,9 +88,9 @@ int mid_parse_verifid_error(const char *body, size_t len, mid_verifid_error *e)
 	memset(e, 0, sizeof(*e));
 	if (!(obj = parse_object(body, len, NULL, 0)))
 		return -1;
-	copy_clean(e->type, sizeof(e->type), get_str(obj, "Type"));
-	copy_clean(e->title, sizeof(e->title), get_str(obj, "Title"));
-	copy_clean(e->details, sizeof(e->details), get_str(obj, "Details"));
+	mid_json_clean_str(e->type, sizeof(e->type), obj, "Type");
+	mid_json_clean_str(e->title, sizeof(e->title), obj, "Title");
+	mid_json_clean_str(e->details, sizeof(e->details), obj, "Details");
 	json_object_put(obj);
 	return (e->title[0] || e->details[0] || e->type[0]) ? 0 : -1;
 }
@@ -254,27 +185,27 @@ static char *load_token(const mid_config *cfg, char *err, size_t errlen)
 
 	if (cfg->verifid_api_token && *cfg->verifid_api_token && cfg->verifid_api_token_file &&
 	    *cfg->verifid_api_token_file) {
-		seterr(err, errlen, "%s: [verifid] api_token_file: set either api_token or "
-		       "api_token_file, not both", where);
+		mid_seterr(err, errlen, "%s: [verifid] api_token_file: set either api_token or "
+		           "api_token_file, not both", where);
 		return NULL;
 	}
 	if (cfg->verifid_api_token && *cfg->verifid_api_token) {
 		if (!(tok = strdup(cfg->verifid_api_token)))
-			seterr(err, errlen, "out of memory");
+			mid_seterr(err, errlen, "out of memory");
 		return tok;
 	}
 	if (!cfg->verifid_api_token_file || !*cfg->verifid_api_token_file) {
-		seterr(err, errlen, "%s: [verifid] api_token: missing (or set api_token_file)", where);
+		mid_seterr(err, errlen, "%s: [verifid] api_token: missing (or set api_token_file)", where);
 		return NULL;
 	}
 	if (mid_check_secret_file(cfg->verifid_api_token_file, cfg->load_flags, line,
 	                          sizeof(line)) != 0) {
-		seterr(err, errlen, "%s: [verifid] api_token_file: %s", where, line);
+		mid_seterr(err, errlen, "%s: [verifid] api_token_file: %s", where, line);
 		return NULL;
 	}
 	if (!(f = fopen(cfg->verifid_api_token_file, "re"))) {
-		seterr(err, errlen, "%s: [verifid] api_token_file: %s: %s", where,
-		       cfg->verifid_api_token_file, strerror(errno));
+		mid_seterr(err, errlen, "%s: [verifid] api_token_file: %s: %s", where,
+		           cfg->verifid_api_token_file, strerror(errno));
 		return NULL;
 	}
 	if (!fgets(line, sizeof(line), f))
@@ -285,10 +216,10 @@ static char *load_token(const mid_config *cfg, char *err, size_t errlen)
 	tok = len ? strdup(line) : NULL;
 	mid_wipe(line, sizeof(line));
 	if (!len)
-		seterr(err, errlen, "%s: [verifid] api_token_file: %s is empty", where,
-		       cfg->verifid_api_token_file);
+		mid_seterr(err, errlen, "%s: [verifid] api_token_file: %s is empty", where,
+		           cfg->verifid_api_token_file);
 	else if (!tok)
-		seterr(err, errlen, "out of memory");
+		mid_seterr(err, errlen, "out of memory");
 	return tok;
 }
 
@@ -345,24 +276,24 @@ mid_result mid_verifid_create(const mid_config *cfg, const mid_verifid_person *p
 	if (err && errlen)
 		err[0] = '\0';
 	if (!cfg->verifid_profile || !*cfg->verifid_profile) {
-		seterr(err, errlen, "%s: [verifid] profile: missing (the enrollment profile agreed "
-		       "with Namirial)", where);
+		mid_seterr(err, errlen, "%s: [verifid] profile: missing (the enrollment profile agreed "
+		           "with Namirial)", where);
 		return MID_CONFIG_ERROR;
 	}
 	if (!usable_field(p->email) || !strchr(p->email, '@')) {
-		seterr(err, errlen, "no usable e-mail address (set [verifid] email, e.g. "
-		       "%%u@example.com)");
+		mid_seterr(err, errlen, "no usable e-mail address (set [verifid] email, e.g. "
+		           "%%u@example.com)");
 		return MID_CONFIG_ERROR;
 	}
 	if (!usable_field(p->first_name) || !usable_field(p->last_name)) {
-		seterr(err, errlen, "no first and last name (from the GECOS field of the account)");
+		mid_seterr(err, errlen, "no first and last name (from the GECOS field of the account)");
 		return MID_CONFIG_ERROR;
 	}
 	if (!(token = load_token(cfg, err, errlen)))
 		return strstr(err ? err : "", "out of memory") ? MID_INTERNAL_ERROR : MID_CONFIG_ERROR;
 	if (!(body = request_body(cfg, p)) ||
 	    mid_buf_printf(&url, "%s", cfg->verifid_url) != 0) {
-		seterr(err, errlen, "out of memory");
+		mid_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	while (url.len && url.data[url.len - 1] == '/')
@@ -370,7 +301,7 @@ mid_result mid_verifid_create(const mid_config *cfg, const mid_verifid_person *p
 	if (mid_buf_printf(&url, "%s", ENROLLMENTS_PATH) != 0 ||
 	    mid_buf_printf(&hdr, TOKEN_HEADER ": %s", token) != 0 ||
 	    !(http = mid_http_new(&o))) {
-		seterr(err, errlen, "out of memory");
+		mid_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	hs = mid_http_request_hdr(http, "PUT", url.data, NULL, hdr.data, "application/json",
@@ -381,14 +312,14 @@ mid_result mid_verifid_create(const mid_config *cfg, const mid_verifid_person *p
 	if (hs != MID_HTTP_OK) {
 		r = hs == MID_HTTP_ERR_ABORTED ? MID_CANCELLED
 		    : hs == MID_HTTP_ERR_INTERNAL ? MID_INTERNAL_ERROR : MID_UNAVAILABLE;
-		seterr(err, errlen, "create VerifID enrollment: %s", resp.error);
+		mid_seterr(err, errlen, "create VerifID enrollment: %s", resp.error);
 		goto out;
 	}
 	if (resp.status == 200 || resp.status == 201) {
 		if (mid_parse_verifid_enrollment(resp.body.data, resp.body.len, e, why,
 		                                 sizeof(why)) != 0) {
 			r = MID_UNAVAILABLE;
-			seterr(err, errlen, "create VerifID enrollment: unusable answer: %s", why);
+			mid_seterr(err, errlen, "create VerifID enrollment: unusable answer: %s", why);
 			goto out;
 		}
 		r = MID_APPROVED;
@@ -402,25 +333,25 @@ mid_result mid_verifid_create(const mid_config *cfg, const mid_verifid_person *p
 	switch (resp.status) {
 	case 400:
 		r = MID_INTERNAL_ERROR;
-		seterr(err, errlen, "VerifID refused the enrollment request (HTTP 400" VE_FMT
-		       "); check [verifid] profile and language and the user's e-mail and name",
-		       VE_ARGS);
+		mid_seterr(err, errlen, "VerifID refused the enrollment request (HTTP 400" VE_FMT
+		           "); check [verifid] profile and language and the user's e-mail and name",
+		           VE_ARGS);
 		break;
 	case 401:
 	case 403:
 		r = MID_CONFIG_ERROR;
-		seterr(err, errlen, "VerifID rejected the API token (HTTP %ld" VE_FMT "); check "
-		       "[verifid] api_token or api_token_file", resp.status, VE_ARGS);
+		mid_seterr(err, errlen, "VerifID rejected the API token (HTTP %ld" VE_FMT "); check "
+		           "[verifid] api_token or api_token_file", resp.status, VE_ARGS);
 		break;
 	case 503:
 		r = MID_UNAVAILABLE;
-		seterr(err, errlen, "VerifID is unavailable (HTTP 503" VE_FMT "); try again later",
-		       VE_ARGS);
+		mid_seterr(err, errlen, "VerifID is unavailable (HTTP 503" VE_FMT "); try again later",
+		           VE_ARGS);
 		break;
 	default:
 		r = MID_UNAVAILABLE;
-		seterr(err, errlen, "VerifID answered HTTP %ld" VE_FMT "; check [verifid] url",
-		       resp.status, VE_ARGS);
+		mid_seterr(err, errlen, "VerifID answered HTTP %ld" VE_FMT "; check [verifid] url",
+		           resp.status, VE_ARGS);
 		break;
 	}
 #undef VE_FMT
@@ -441,16 +372,16 @@ int mid_verifid_check_config(const mid_config *cfg, char *err, size_t errlen)
 	char *token;
 
 	if (!cfg->verifid_profile || !*cfg->verifid_profile) {
-		seterr(err, errlen, "%s: [verifid] profile: missing (the enrollment profile agreed "
-		       "with Namirial)", where);
+		mid_seterr(err, errlen, "%s: [verifid] profile: missing (the enrollment profile agreed "
+		           "with Namirial)", where);
 		return -1;
 	}
 	if (!(token = load_token(cfg, err, errlen)))
 		return -1;
 	mid_free_secret(token);
 	if (!cfg->verifid_email || !*cfg->verifid_email) {
-		seterr(err, errlen, "%s: [verifid] email: missing (a template for the users' e-mail "
-		       "addresses, e.g. %%u@example.com)", where);
+		mid_seterr(err, errlen, "%s: [verifid] email: missing (a template for the users' e-mail "
+		           "addresses, e.g. %%u@example.com)", where);
 		return -1;
 	}
 	return 0;
@@ -482,8 +413,8 @@ static char *remembered_link(const mid_config *cfg, const char *user, const char
 		goto out;
 	if (!(obj = parse_object(b.data, b.len, NULL, 0)))
 		goto out;
-	u = get_str(obj, "user");
-	s = get_str(obj, "url");
+	u = mid_json_str(obj, "user");
+	s = mid_json_str(obj, "url");
 	if (!u || strcmp(u, user) != 0 || !s || strncmp(s, "https://", 8) != 0 || mid_has_ctl(s) ||
 	    !json_object_object_get_ex(obj, "created_ms", &v))
 		goto out;
@@ -516,7 +447,7 @@ mid_result mid_enroll_link(const mid_config *cfg, const char *user, const char *
 	if (err && errlen)
 		err[0] = '\0';
 	if (!user || !*user) {
-		seterr(err, errlen, "no user name");
+		mid_seterr(err, errlen, "no user name");
 		return MID_INTERNAL_ERROR;
 	}
 	{
@@ -526,18 +457,18 @@ mid_result mid_enroll_link(const mid_config *cfg, const char *user, const char *
 
 		free(clean);
 		if (bad) {
-			seterr(err, errlen, "the user name holds control characters or invalid UTF-8");
+			mid_seterr(err, errlen, "the user name holds control characters or invalid UTF-8");
 			return MID_USER_UNKNOWN;
 		}
 	}
 	if (!cfg->cache_dir || !*cfg->cache_dir) {
-		seterr(err, errlen, "%s: [signicat] cache_dir: needed for the enrollment link rate "
-		       "limit of unenrolled = enroll", cfg->path ? cfg->path : "configuration");
+		mid_seterr(err, errlen, "%s: [signicat] cache_dir: needed for the enrollment link rate "
+		           "limit of unenrolled = enroll", cfg->path ? cfg->path : "configuration");
 		return MID_CONFIG_ERROR;
 	}
 	if (!cfg->verifid_profile || !*cfg->verifid_profile) {
-		seterr(err, errlen, "%s: [verifid] profile: missing (needed with unenrolled = enroll)",
-		       cfg->path ? cfg->path : "configuration");
+		mid_seterr(err, errlen, "%s: [verifid] profile: missing (needed with unenrolled = enroll)",
+		           cfg->path ? cfg->path : "configuration");
 		return MID_CONFIG_ERROR;
 	}
 	link_file_name(cfg, user, name);
@@ -547,11 +478,11 @@ mid_result mid_enroll_link(const mid_config *cfg, const char *user, const char *
 	}
 	/* Check now that the link can be remembered, before creating one. */
 	if (mid_cache_dir_check(cfg->cache_dir, 1, why, sizeof(why)) != 0) {
-		seterr(err, errlen, "enrollment link state: %s", why);
+		mid_seterr(err, errlen, "enrollment link state: %s", why);
 		return MID_CONFIG_ERROR;
 	}
 	if (mid_verifid_person_of(cfg, user, service, &email, &first, &last) != 0) {
-		seterr(err, errlen, "out of memory");
+		mid_seterr(err, errlen, "out of memory");
 		r = MID_INTERNAL_ERROR;
 		goto out;
 	}
@@ -570,8 +501,8 @@ mid_result mid_enroll_link(const mid_config *cfg, const char *user, const char *
 	/* The link exists now: hand it out even if it cannot be remembered
 	 * (err then holds a warning for the log). */
 	if (!s || mid_cache_write(cfg->cache_dir, name, s, strlen(s), why, sizeof(why)) != 0)
-		seterr(err, errlen, "enrollment link not remembered (no rate limit): %s",
-		       s ? why : "out of memory");
+		mid_seterr(err, errlen, "enrollment link not remembered (no rate limit): %s",
+		           s ? why : "out of memory");
 	*url = e.enroll_url;
 	e.enroll_url = NULL;
 	mid_verifid_enrollment_free(&e);
