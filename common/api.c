@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +11,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "api.h"
-#include "cache.h"
+#include "token_cache.h"
 
 /*
  * THE endpoint table (see shared/specs/README.md): a corrected path is a
@@ -49,12 +46,7 @@ const mid_endpoint *mid_endpoint_of(mid_op op)
 
 /* ---- the process-wide token cache ------------------------------------------ */
 
-static struct {
-	pthread_mutex_t lock;
-	char key[17];           /* hash of token_url and client_id */
-	char *token;
-	int64_t expires_ms;     /* wall clock, already less a safety margin */
-} tcache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static mid_token_cache tcache = MID_TOKEN_CACHE_INIT;
 
 /* The module can be unloaded (pam_end() dlcloses it): free the cache. */
 __attribute__((destructor)) static void forget_token_on_unload(void)
@@ -64,11 +56,7 @@ __attribute__((destructor)) static void forget_token_on_unload(void)
 
 void mid_api_forget_token(void)
 {
-	pthread_mutex_lock(&tcache.lock);
-	mid_free_secret(tcache.token);
-	tcache.token = NULL;
-	tcache.key[0] = '\0';
-	pthread_mutex_unlock(&tcache.lock);
+	mid_token_cache_forget(&tcache);
 }
 
 void mid_api_log(mid_api *a, int priority, const char *fmt, ...)
@@ -109,88 +97,6 @@ void mid_api_cleanup(mid_api *a)
 	mid_free_secret(a->token);
 	a->token = NULL;
 	a->http = NULL;
-}
-
-static void token_key(const mid_config *cfg, char key[17])
-{
-	mid_buf b = { 0 };
-
-	mid_buf_printf(&b, "%s\n%s", cfg->token_url, cfg->client_id);
-	mid_hash_hex(b.data ? b.data : "", key);
-	mid_buf_free(&b);
-}
-
-/* Take a token from memory (locked by the caller). */
-static int token_from_memory(mid_api *a, const char *key, int64_t now)
-{
-	if (!tcache.token || strcmp(tcache.key, key) != 0 || tcache.expires_ms <= now)
-		return -1;
-	mid_free_secret(a->token);
-	a->token = strdup(tcache.token);
-	return a->token ? 0 : -1;
-}
-
-static void token_to_memory(const char *key, const char *token, int64_t expires_ms)
-{
-	mid_free_secret(tcache.token);
-	tcache.token = strdup(token);
-	snprintf(tcache.key, sizeof(tcache.key), "%s", key);
-	tcache.expires_ms = expires_ms;
-}
-
-static int token_from_file(mid_api *a, const char *name, int64_t now, int64_t *expires_ms)
-{
-	mid_buf b = { 0 };
-	char err[512];
-	json_object *obj = NULL, *v;
-	int rc = -1;
-
-	if (mid_cache_read(a->cfg->cache_dir, name, &b, err, sizeof(err)) != 0) {
-		if (err[0])
-			mid_api_log(a, LOG_WARNING, "token cache ignored: %s", err);
-		goto out;
-	}
-	obj = json_tokener_parse(b.data);
-	if (!obj || !json_object_object_get_ex(obj, "expires_ms", &v) ||
-	    (*expires_ms = json_object_get_int64(v)) <= now ||
-	    !json_object_object_get_ex(obj, "access_token", &v) ||
-	    !json_object_is_type(v, json_type_string))
-		goto out;
-	mid_free_secret(a->token);
-	a->token = strdup(json_object_get_string(v));
-	rc = a->token ? 0 : -1;
-out:
-	if (obj && json_object_object_get_ex(obj, "access_token", &v) &&
-	    json_object_is_type(v, json_type_string))
-		mid_wipe((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
-	json_object_put(obj);
-	mid_buf_free(&b);
-	return rc;
-}
-
-static void token_to_file(mid_api *a, const char *name, int64_t expires_ms)
-{
-	json_object *obj = json_object_new_object();
-	const char *text;
-	char err[512];
-
-	if (!obj)
-		return;
-	json_object_object_add(obj, "access_token", json_object_new_string(a->token));
-	json_object_object_add(obj, "expires_ms", json_object_new_int64(expires_ms));
-	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-	if (text && mid_cache_write(a->cfg->cache_dir, name, text, strlen(text), err,
-	                            sizeof(err)) != 0)
-		mid_api_log(a, LOG_WARNING, "cannot write the token cache: %s", err);
-	if (text)
-		mid_wipe((char *)text, strlen(text));
-	{
-		json_object *v = json_object_object_get(obj, "access_token");
-		if (v)
-			mid_wipe((char *)json_object_get_string(v),
-			         (size_t)json_object_get_string_len(v));
-	}
-	json_object_put(obj);
 }
 
 static void set_fail(mid_api *a, mid_op op, mid_result r, const char *fmt, ...)
@@ -251,8 +157,10 @@ static void classify_failure(mid_api *a, mid_op op, mid_http_status hs)
 #undef WHY
 }
 
-static int fetch_token(mid_api *a, int64_t deadline_ms, long *expires_in)
+/* A new token into a->token (mid_token_service.fetch). */
+static int fetch_token(void *ctx, int64_t deadline_ms, long *expires_in)
 {
+	mid_api *a = ctx;
 	char *id = mid_http_escape(a->http, a->cfg->client_id);
 	char *secret = mid_http_escape(a->http, a->cfg->client_secret);
 	mid_buf form = { 0 };
@@ -292,49 +200,24 @@ out:
 	return rc;
 }
 
+static void token_log(void *ctx, int priority, const char *msg)
+{
+	mid_api_log(ctx, priority, "%s", msg);
+}
+
+static const mid_token_service signicat_token = {
+	.cache = &tcache, .file_prefix = "token-",
+	.token_name = "access token", .cache_name = "token cache",
+	.fetch = fetch_token, .log = token_log,
+};
+
 int mid_api_token(mid_api *a, int force, int64_t deadline_ms)
 {
-	char key[17], name[40];
-	int64_t now = mid_wall_ms(), expires_ms;
-	long expires_in = 0;
-	int rc = -1;
+	char key[17];
 
-	token_key(a->cfg, key);
-	snprintf(name, sizeof(name), "token-%s.json", key);
-	pthread_mutex_lock(&tcache.lock);
-	if (force) {
-		/* Another thread may have refreshed since our token was refused. */
-		if (tcache.token && a->token && strcmp(tcache.token, a->token) != 0 &&
-		    token_from_memory(a, key, now) == 0) {
-			rc = 0;
-			goto out;
-		}
-		mid_free_secret(tcache.token);
-		tcache.token = NULL;
-		if (a->cfg->cache_dir && *a->cfg->cache_dir)
-			mid_cache_remove(a->cfg->cache_dir, name);
-	} else if (token_from_memory(a, key, now) == 0) {
-		rc = 0;
-		goto out;
-	} else if (a->cfg->cache_dir && *a->cfg->cache_dir &&
-	           token_from_file(a, name, now, &expires_ms) == 0) {
-		token_to_memory(key, a->token, expires_ms);
-		mid_api_log(a, LOG_DEBUG, "access token taken from the cache file");
-		rc = 0;
-		goto out;
-	}
-	if (fetch_token(a, deadline_ms, &expires_in) != 0)
-		goto out;
-	/* Renew shortly before expiry: a quarter of the lifetime, at most 60 s. */
-	expires_ms = now + expires_in * 1000 - (expires_in * 250 < 60000 ? expires_in * 250 : 60000);
-	token_to_memory(key, a->token, expires_ms);
-	if (a->cfg->cache_dir && *a->cfg->cache_dir)
-		token_to_file(a, name, expires_ms);
-	mid_api_log(a, LOG_DEBUG, "new access token, lifetime %lds", expires_in);
-	rc = 0;
-out:
-	pthread_mutex_unlock(&tcache.lock);
-	return rc;
+	mid_token_key(key, 2, a->cfg->token_url, a->cfg->client_id);
+	return mid_token_get(&signicat_token, key, a->cfg->cache_dir, a, force, deadline_ms,
+	                     &a->token);
 }
 
 int mid_api_call(mid_api *a, mid_op op, const char *id, const char *query,

@@ -1,23 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * dqe.c - DQE ID Mobile matching without OTP: the token (memory and file
- * cache, like the Signicat one), the matching call with one refetch and
- * retry on error 30, and what each outcome means for the login.
+ * cache: token_cache.c, as for the Signicat one), the matching call with
+ * one refetch and retry on error 30, and what each outcome means for the
+ * login.
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
-#include <json-c/json.h>
-
-#include "cache.h"
 #include "dqe.h"
 #include "http.h"
+#include "token_cache.h"
 #include "util.h"
 
 #define FORM "application/x-www-form-urlencoded"
@@ -40,12 +38,7 @@ struct mid_dqe {
 
 /* ---- the process-wide token cache -------------------------------------------- */
 
-static struct {
-	pthread_mutex_t lock;
-	char key[17];           /* hash of server, licence and partner name */
-	char *token;
-	int64_t expires_ms;     /* wall clock, already less a safety margin */
-} tcache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static mid_token_cache tcache = MID_TOKEN_CACHE_INIT;
 
 __attribute__((destructor)) static void forget_token_on_unload(void)
 {
@@ -54,11 +47,7 @@ __attribute__((destructor)) static void forget_token_on_unload(void)
 
 void mid_dqe_forget_token(void)
 {
-	pthread_mutex_lock(&tcache.lock);
-	mid_free_secret(tcache.token);
-	tcache.token = NULL;
-	tcache.key[0] = '\0';
-	pthread_mutex_unlock(&tcache.lock);
+	mid_token_cache_forget(&tcache);
 }
 
 /* ---- the handle ------------------------------------------------------------------- */
@@ -213,85 +202,6 @@ static mid_dqe_outcome error_id_outcome(mid_dqe *d, const char *op, const mid_dq
 
 /* ---- the token ---------------------------------------------------------------------- */
 
-static void token_key(const mid_config *cfg, char key[17])
-{
-	mid_buf b = { 0 };
-
-	mid_buf_printf(&b, "%s\n%s\n%s", cfg->dqe_server, cfg->dqe_licence, cfg->dqe_partner_name);
-	mid_hash_hex(b.data ? b.data : "", key);
-	mid_buf_free(&b);
-}
-
-static int cache_on(const mid_dqe *d)
-{
-	return d->cfg->cache_dir && *d->cfg->cache_dir;
-}
-
-static int token_from_memory(mid_dqe *d, const char *key, int64_t now)
-{
-	if (!tcache.token || strcmp(tcache.key, key) != 0 || tcache.expires_ms <= now)
-		return -1;
-	mid_free_secret(d->token);
-	d->token = strdup(tcache.token);
-	return d->token ? 0 : -1;
-}
-
-static void token_to_memory(const char *key, const char *token, int64_t expires_ms)
-{
-	mid_free_secret(tcache.token);
-	tcache.token = strdup(token);
-	snprintf(tcache.key, sizeof(tcache.key), "%s", key);
-	tcache.expires_ms = expires_ms;
-}
-
-static int token_from_file(mid_dqe *d, const char *name, int64_t now, int64_t *expires_ms)
-{
-	mid_buf b = { 0 };
-	char err[512];
-	json_object *obj = NULL, *v;
-	int rc = -1;
-
-	if (mid_cache_read(d->cfg->cache_dir, name, &b, err, sizeof(err)) != 0) {
-		if (err[0])
-			dlog(d, LOG_WARNING, "DQE token cache ignored: %s", err);
-		goto out;
-	}
-	obj = json_tokener_parse(b.data);
-	if (!obj || !json_object_object_get_ex(obj, "expires_ms", &v) ||
-	    (*expires_ms = json_object_get_int64(v)) <= now ||
-	    !json_object_object_get_ex(obj, "access_token", &v) ||
-	    !json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
-		goto out;
-	mid_free_secret(d->token);
-	d->token = strdup(json_object_get_string(v));
-	rc = d->token ? 0 : -1;
-out:
-	if (obj && json_object_object_get_ex(obj, "access_token", &v) &&
-	    json_object_is_type(v, json_type_string))
-		mid_wipe((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
-	json_object_put(obj);
-	mid_buf_free(&b);
-	return rc;
-}
-
-static void token_to_file(mid_dqe *d, const char *name, int64_t expires_ms)
-{
-	json_object *obj = json_object_new_object();
-	const char *s;
-	char err[512];
-
-	if (!obj)
-		return;
-	json_object_object_add(obj, "access_token", json_object_new_string(d->token));
-	json_object_object_add(obj, "expires_ms", json_object_new_int64(expires_ms));
-	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN);
-	if (s && mid_cache_write(d->cfg->cache_dir, name, s, strlen(s), err, sizeof(err)) != 0)
-		dlog(d, LOG_WARNING, "cannot write the DQE token cache: %s", err);
-	if (s)
-		mid_wipe((char *)s, strlen(s));
-	json_object_put(obj);
-}
-
 static mid_dqe_outcome fetch_token(mid_dqe *d, int64_t deadline_ms, long *expires_in)
 {
 	static const char op[] = "get DQE token";
@@ -343,45 +253,30 @@ out:
 	return o;
 }
 
+static int fetch_token_cb(void *ctx, int64_t deadline_ms, long *expires_in)
+{
+	return (int)fetch_token(ctx, deadline_ms, expires_in);
+}
+
+static void token_log(void *ctx, int priority, const char *msg)
+{
+	dlog(ctx, priority, "%s", msg);
+}
+
+static const mid_token_service dqe_token = {
+	.cache = &tcache, .file_prefix = "dqe-token-",
+	.token_name = "DQE token", .cache_name = "DQE token cache",
+	.fetch = fetch_token_cb, .log = token_log,
+};
+
 /* Make sure d->token holds a usable token (force: a new one). */
 static mid_dqe_outcome get_token(mid_dqe *d, int force, int64_t deadline_ms)
 {
-	char key[17], name[48];
-	int64_t now = mid_wall_ms(), expires_ms;
-	long expires_in = 0;
-	mid_dqe_outcome o = MID_DQE_PASS;
+	char key[17];
 
-	token_key(d->cfg, key);
-	snprintf(name, sizeof(name), "dqe-token-%s.json", key);
-	pthread_mutex_lock(&tcache.lock);
-	if (force) {
-		/* Another thread may have refreshed since ours was refused. */
-		if (tcache.token && d->token && strcmp(tcache.token, d->token) != 0 &&
-		    token_from_memory(d, key, now) == 0)
-			goto out;
-		mid_free_secret(tcache.token);
-		tcache.token = NULL;
-		if (cache_on(d))
-			mid_cache_remove(d->cfg->cache_dir, name);
-	} else if (token_from_memory(d, key, now) == 0) {
-		goto out;
-	} else if (cache_on(d) && token_from_file(d, name, now, &expires_ms) == 0) {
-		token_to_memory(key, d->token, expires_ms);
-		dlog(d, LOG_DEBUG, "DQE token taken from the cache file");
-		goto out;
-	}
-	o = fetch_token(d, deadline_ms, &expires_in);
-	if (o != MID_DQE_PASS)
-		goto out;
-	/* Renew shortly before expiry: a quarter of the lifetime, at most 60 s. */
-	expires_ms = now + expires_in * 1000 - (expires_in * 250 < 60000 ? expires_in * 250 : 60000);
-	token_to_memory(key, d->token, expires_ms);
-	if (cache_on(d))
-		token_to_file(d, name, expires_ms);
-	dlog(d, LOG_DEBUG, "new DQE token, lifetime %lds", expires_in);
-out:
-	pthread_mutex_unlock(&tcache.lock);
-	return o;
+	mid_token_key(key, 3, d->cfg->dqe_server, d->cfg->dqe_licence, d->cfg->dqe_partner_name);
+	return (mid_dqe_outcome)mid_token_get(&dqe_token, key, d->cfg->cache_dir, d, force,
+	                                      deadline_ms, &d->token);
 }
 
 /* ---- matching ------------------------------------------------------------------------ */
