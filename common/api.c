@@ -74,19 +74,9 @@ void mid_api_log(mid_api *a, int priority, const char *fmt, ...)
 
 int mid_api_init(mid_api *a, const mid_config *cfg, int (*aborted)(void *), void *abort_ctx)
 {
-	mid_http_opts o = {
-		.ca_file = cfg->ca_file,
-		.proxy = cfg->http_proxy,
-		.connect_timeout_ms = cfg->connect_timeout_ms,
-		.request_timeout_ms = cfg->request_timeout_ms,
-		.max_response_size = cfg->max_response_size,
-		.aborted = aborted,
-		.abort_ctx = abort_ctx,
-	};
-
 	memset(a, 0, sizeof(*a));
 	a->cfg = cfg;
-	a->http = mid_http_new(&o);
+	a->http = mid_http_new_from_config(cfg, aborted, abort_ctx);
 	return a->http ? 0 : -1;
 }
 

@@ -54,15 +54,6 @@ void mid_dqe_forget_token(void)
 
 mid_dqe *mid_dqe_new(const mid_config *cfg, int (*aborted)(void *), void *abort_ctx)
 {
-	mid_http_opts o = {
-		.ca_file = cfg->ca_file,
-		.proxy = cfg->http_proxy,
-		.connect_timeout_ms = cfg->connect_timeout_ms,
-		.request_timeout_ms = cfg->request_timeout_ms,
-		.max_response_size = cfg->max_response_size,
-		.aborted = aborted,
-		.abort_ctx = abort_ctx,
-	};
 	mid_dqe *d = calloc(1, sizeof(*d));
 
 	if (!d)
@@ -70,7 +61,7 @@ mid_dqe *mid_dqe_new(const mid_config *cfg, int (*aborted)(void *), void *abort_
 	d->cfg = cfg;
 	d->aborted = aborted;
 	d->abort_ctx = abort_ctx;
-	if (!(d->http = mid_http_new(&o))) {
+	if (!(d->http = mid_http_new_from_config(cfg, aborted, abort_ctx))) {
 		free(d);
 		return NULL;
 	}

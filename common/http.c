@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "mid_config.h"
 
 struct mid_http {
 	CURL *curl;                 /* kept: its connection cache gives keep-alive */
@@ -92,6 +93,22 @@ mid_http *mid_http_new(const mid_http_opts *opts)
 		return NULL;
 	}
 	return h;
+}
+
+mid_http *mid_http_new_from_config(const mid_config *cfg, int (*aborted)(void *ctx),
+                                   void *abort_ctx)
+{
+	mid_http_opts o = {
+		.ca_file = cfg->ca_file,
+		.proxy = cfg->http_proxy,
+		.connect_timeout_ms = cfg->connect_timeout_ms,
+		.request_timeout_ms = cfg->request_timeout_ms,
+		.max_response_size = cfg->max_response_size,
+		.aborted = aborted,
+		.abort_ctx = abort_ctx,
+	};
+
+	return mid_http_new(&o);
 }
 
 void mid_http_free(mid_http *h)

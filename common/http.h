@@ -44,6 +44,11 @@ typedef struct mid_http_response {
 typedef struct mid_http mid_http;
 
 mid_http *mid_http_new(const mid_http_opts *opts);
+/* mid_http_new() with the [signicat] ca_file, http_proxy, connect_timeout,
+ * request_timeout and max_response_size of cfg. */
+struct mid_config;
+mid_http *mid_http_new_from_config(const struct mid_config *cfg, int (*aborted)(void *ctx),
+                                   void *abort_ctx);
 void mid_http_free(mid_http *h);
 
 /*

@@ -252,15 +252,6 @@ mid_result mid_verifid_create(const mid_config *cfg, const mid_verifid_person *p
                               char *err, size_t errlen)
 {
 	const char *where = cfg->path ? cfg->path : "configuration";
-	mid_http_opts o = {
-		.ca_file = cfg->ca_file,
-		.proxy = cfg->http_proxy,
-		.connect_timeout_ms = cfg->connect_timeout_ms,
-		.request_timeout_ms = cfg->request_timeout_ms,
-		.max_response_size = cfg->max_response_size,
-		.aborted = aborted,
-		.abort_ctx = abort_ctx,
-	};
 	mid_http_response resp = { 0 };
 	mid_verifid_error ve;
 	mid_buf url = { 0 }, hdr = { 0 };
@@ -300,7 +291,7 @@ mid_result mid_verifid_create(const mid_config *cfg, const mid_verifid_person *p
 		url.data[--url.len] = '\0';
 	if (mid_buf_printf(&url, "%s", ENROLLMENTS_PATH) != 0 ||
 	    mid_buf_printf(&hdr, TOKEN_HEADER ": %s", token) != 0 ||
-	    !(http = mid_http_new(&o))) {
+	    !(http = mid_http_new_from_config(cfg, aborted, abort_ctx))) {
 		mid_seterr(err, errlen, "out of memory");
 		goto out;
 	}

@@ -233,14 +233,7 @@ static const char *https_fix(const mid_config *cfg, mid_http_status hs, const ch
 static int check_https(struct report *rp, const mid_config *cfg, const char *name,
                        const char *key, const char *url)
 {
-	mid_http_opts o = {
-		.ca_file = cfg->ca_file, .proxy = cfg->http_proxy,
-		.connect_timeout_ms = cfg->connect_timeout_ms,
-		.request_timeout_ms = cfg->request_timeout_ms,
-		.max_response_size = cfg->max_response_size,
-		.aborted = ctl_aborted,
-	};
-	mid_http *h = mid_http_new(&o);
+	mid_http *h = mid_http_new_from_config(cfg, ctl_aborted, NULL);
 	mid_http_response resp = { 0 };
 	mid_http_status hs;
 	char fix[500];
