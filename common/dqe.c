@@ -181,6 +181,23 @@ static mid_dqe_outcome transport_or_status(mid_dqe *d, const char *op, mid_http_
 	return MID_DQE_OPERATOR;
 }
 
+/* POST form to url for op: the answer in d->resp, its trace id in
+ * d->trace_id, *hs the transport's result.  0, or -1 with *o set when no
+ * answer came. */
+static int post_form(mid_dqe *d, const char *op, const char *url, const char *form,
+                     int64_t deadline_ms, mid_http_status *hs, mid_dqe_outcome *o)
+{
+	*hs = mid_http_request(d->http, "POST", url, NULL, FORM, form, deadline_ms, &d->resp);
+	snprintf(d->trace_id, sizeof(d->trace_id), "%s", d->resp.trace_id);
+	dlog(d, LOG_DEBUG, "POST %s -> %ld in %ld ms (trace %s)", op, d->resp.status,
+	     d->resp.elapsed_ms, d->trace_id[0] ? d->trace_id : "-");
+	if (*hs != MID_HTTP_OK) {
+		*o = transport_or_status(d, op, *hs, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 static mid_dqe_outcome error_id_outcome(mid_dqe *d, const char *op, const mid_dqe_err *e)
 {
 	mid_dqe_outcome o = mid_dqe_error_outcome(e->id);
@@ -212,15 +229,8 @@ static mid_dqe_outcome fetch_token(mid_dqe *d, int64_t deadline_ms, long *expire
 		o = MID_DQE_INTERNAL;
 		goto out;
 	}
-	hs = mid_http_request(d->http, "POST", url.data, NULL, FORM, form.data, deadline_ms,
-	                      &d->resp);
-	snprintf(d->trace_id, sizeof(d->trace_id), "%s", d->resp.trace_id);
-	dlog(d, LOG_DEBUG, "POST %s -> %ld in %ld ms (trace %s)", op, d->resp.status,
-	     d->resp.elapsed_ms, d->trace_id[0] ? d->trace_id : "-");
-	if (hs != MID_HTTP_OK) {
-		o = transport_or_status(d, op, hs, NULL);
+	if (post_form(d, op, url.data, form.data, deadline_ms, &hs, &o) != 0)
 		goto out;
-	}
 	mid_free_secret(d->token);
 	d->token = NULL;
 	rc = mid_dqe_parse_token(d->resp.body.data, d->resp.body.len, &d->token, expires_in, &e,
@@ -300,15 +310,8 @@ static mid_dqe_outcome matching_once(mid_dqe *d, const char *number, const char 
 		o = MID_DQE_INTERNAL;
 		goto out;
 	}
-	hs = mid_http_request(d->http, "POST", url.data, NULL, FORM, form.data, deadline_ms,
-	                      &d->resp);
-	snprintf(d->trace_id, sizeof(d->trace_id), "%s", d->resp.trace_id);
-	dlog(d, LOG_DEBUG, "POST %s -> %ld in %ld ms (trace %s)", op, d->resp.status,
-	     d->resp.elapsed_ms, d->trace_id[0] ? d->trace_id : "-");
-	if (hs != MID_HTTP_OK) {
-		o = transport_or_status(d, op, hs, NULL);
+	if (post_form(d, op, url.data, form.data, deadline_ms, &hs, &o) != 0)
 		goto out;
-	}
 	rc = mid_dqe_parse_matching(d->resp.body.data, d->resp.body.len, s, &e, err, sizeof(err));
 	if (rc == 1)
 		o = error_id_outcome(d, op, &e);
