@@ -25,9 +25,8 @@ int cmd_enroll(struct ctl_ctx *ctx, int argc, char **argv);
 #define EXPIRY_GRACE_MS 5000   /* the server's clock and ours may differ a little */
 
 struct enroll_opts {
-	const char *service;
-	int service_given;
-	const char *name, *phone, *email, *device_name;
+	struct ctl_user_opts user;   /* --service, --name, --phone, --email */
+	const char *device_name;
 	long timeout_s;
 	int no_wait;
 };
@@ -105,24 +104,13 @@ static int parse(struct ctl_ctx *ctx, int argc, char **argv, struct enroll_opts 
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->service = CTL_DEFAULT_SERVICE;
+	ctl_user_opts_init(&o->user);
 	o->timeout_s = DEFAULT_TIMEOUT_S;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ctl_user_opt(&o->user, c, optarg))
+			continue;
 		switch (c) {
-		case 's':
-			o->service = optarg;
-			o->service_given = 1;
-			break;
-		case 'n':
-			o->name = optarg;
-			break;
-		case 'p':
-			o->phone = optarg;
-			break;
-		case 'e':
-			o->email = optarg;
-			break;
 		case 'd':
 			o->device_name = optarg;
 			break;
@@ -151,25 +139,23 @@ static int parse(struct ctl_ctx *ctx, int argc, char **argv, struct enroll_opts 
 	return 0;
 }
 
-/* The user of ref: resolved, or created.  CTL_EXIT_OK or an exit code. */
-static int ensure_user(struct ctl_ctx *ctx, mid_api *a, const char *login, const char *ref,
-                       const struct enroll_opts *o, char uid[MID_ID_MAX], int *created)
+/* The user of login (*ref its externalRef): found, or created.
+ * CTL_EXIT_OK or an exit code. */
+static int ensure_user(struct ctl_ctx *ctx, mid_api *a, const char *login,
+                       const struct ctl_user_opts *o, char **ref, char uid[MID_ID_MAX],
+                       int *created)
 {
-	const char *attrs[] = { "fullName", o->name, "mobileNumber", o->phone, "email", o->email,
-	                        NULL };
+	const char *attrs[7];
 	mid_user_info u;
-	int rc = mid_admin_resolve(a, ref, uid, 0);
+	int rc, found;
 
 	*created = 0;
-	if (rc < 0) {
-		ctl_api_error(ctx, a, login);
-		return ctl_exit_for_api(a);
-	}
-	if (rc > 0) {
-		if (mid_admin_get_user(a, uid, &u, 0) != 0) {
-			ctl_api_error(ctx, a, login);
-			return ctl_exit_for_api(a);
-		}
+	rc = ctl_find_login(ctx, a, login, o->service, o->service_given, ref, uid, &found);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (found) {
+		if ((rc = ctl_get_user(ctx, a, login, uid, &u)) != CTL_EXIT_OK)
+			return rc;
 		if (strcmp(u.state, "ACTIVE") != 0) {
 			ctl_error(ctx, a->trace_id, "%s: the MobileID user %s is %s: no device can be "
 			          "registered; run 'mobileidctl user unlock %s' first", login, uid,
@@ -183,7 +169,8 @@ static int ensure_user(struct ctl_ctx *ctx, mid_api *a, const char *login, const
 			         "are not applied to it", login, uid);
 		return CTL_EXIT_OK;
 	}
-	if (mid_admin_create_user(a, ref, NULL, attrs, &u, 0) != 0) {
+	ctl_user_attrs(o, attrs);
+	if (mid_admin_create_user(a, *ref, NULL, attrs, &u, 0) != 0) {
 		ctl_api_error(ctx, a, login);
 		return a->status == 409 ? CTL_EXIT_FAIL : ctl_exit_for_api(a);
 	}
@@ -270,10 +257,7 @@ int cmd_enroll(struct ctl_ctx *ctx, int argc, char **argv)
 	login = argv[optind];
 	if ((rc = ctl_api_open(ctx, &a)) != CTL_EXIT_OK)
 		return rc;
-	rc = ctl_external_ref(ctx, a.cfg, login, o.service, o.service_given, &ref);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	rc = ensure_user(ctx, &a, login, ref, &o, uid, &created);
+	rc = ensure_user(ctx, &a, login, &o.user, &ref, uid, &created);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (mid_admin_start_registration(&a, uid, o.device_name ? o.device_name : login,

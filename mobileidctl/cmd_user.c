@@ -17,11 +17,7 @@ int cmd_user(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_device(struct ctl_ctx *ctx, int argc, char **argv);
 
 struct user_opts {
-	const char *service;
-	int service_given;
-	const char *name;
-	const char *phone;
-	const char *email;
+	struct ctl_user_opts user;   /* --service; create: --name, --phone, --email */
 	const char *segment;
 };
 
@@ -45,24 +41,13 @@ static int parse_opts(struct ctl_ctx *ctx, const char *cmd, int create, int argc
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->service = CTL_DEFAULT_SERVICE;
+	ctl_user_opts_init(&o->user);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", create ? user_create_opts : plain_opts,
 	                        NULL)) != -1) {
+		if (ctl_user_opt(&o->user, c, optarg))
+			continue;
 		switch (c) {
-		case 's':
-			o->service = optarg;
-			o->service_given = 1;
-			break;
-		case 'n':
-			o->name = optarg;
-			break;
-		case 'p':
-			o->phone = optarg;
-			break;
-		case 'e':
-			o->email = optarg;
-			break;
 		case 'g':
 			o->segment = optarg;
 			break;
@@ -130,11 +115,10 @@ static int user_show(struct ctl_ctx *ctx, mid_api *a, const char *login, const c
 	mid_device_info *devs = NULL;
 	mid_user_info u;
 	size_t n = 0;
+	int rc;
 
-	if (mid_admin_get_user(a, uid, &u, 0) != 0) {
-		ctl_api_error(ctx, a, login);
-		return ctl_exit_for_api(a);
-	}
+	if ((rc = ctl_get_user(ctx, a, login, uid, &u)) != CTL_EXIT_OK)
+		return rc;
 	if (mid_admin_list_devices(a, uid, "ACTIVE,LOCKED", &devs, &n, 0) != 0) {
 		ctl_api_error(ctx, a, login);
 		mid_user_info_free(&u);
@@ -159,27 +143,24 @@ static int user_show(struct ctl_ctx *ctx, mid_api *a, const char *login, const c
 static int user_create(struct ctl_ctx *ctx, mid_api *a, const char *login,
                        const struct user_opts *o)
 {
-	const char *attrs[] = { "fullName", o->name, "mobileNumber", o->phone, "email", o->email,
-	                        NULL };
+	const char *attrs[7];
 	char *ref = NULL, uid[MID_ID_MAX];
 	mid_user_info u;
-	int rc;
+	int rc, found;
 
-	if ((rc = ctl_external_ref(ctx, a->cfg, login, o->service, o->service_given, &ref)) !=
-	    CTL_EXIT_OK)
-		return rc;
-	rc = mid_admin_resolve(a, ref, uid, 0);
-	if (rc < 0) {
-		ctl_api_error(ctx, a, login);
+	rc = ctl_find_login(ctx, a, login, o->user.service, o->user.service_given, &ref, uid,
+	                    &found);
+	if (rc != CTL_EXIT_OK) {
 		free(ref);
-		return ctl_exit_for_api(a);
+		return rc;
 	}
-	if (rc > 0) {
+	if (found) {
 		ctl_error(ctx, a->trace_id, "%s is already enrolled: the MobileID user %s has the "
 		          "externalRef '%s'", login, uid, ref);
 		free(ref);
 		return CTL_EXIT_FAIL;
 	}
+	ctl_user_attrs(&o->user, attrs);
 	if (mid_admin_create_user(a, ref, o->segment, attrs, &u, 0) != 0) {
 		if (a->status == 409)
 			ctl_error(ctx, a->trace_id, "%s: a MobileID user with the externalRef '%s' "
@@ -230,11 +211,10 @@ static int user_delete(struct ctl_ctx *ctx, mid_api *a, const char *login, const
                        const char *uid)
 {
 	mid_user_info u;
+	int rc;
 
-	if (mid_admin_get_user(a, uid, &u, 0) != 0) {
-		ctl_api_error(ctx, a, login);
-		return ctl_exit_for_api(a);
-	}
+	if ((rc = ctl_get_user(ctx, a, login, uid, &u)) != CTL_EXIT_OK)
+		return rc;
 	if (strcmp(u.state, "LOCKED") != 0) {
 		ctl_error(ctx, a->trace_id, "%s: the MobileID user %s is %s; only a LOCKED user can be "
 		          "deleted: run 'mobileidctl user lock %s' first", login, uid, u.state, login);
@@ -285,7 +265,8 @@ int cmd_user(struct ctl_ctx *ctx, int argc, char **argv)
 		rc = user_create(ctx, &a, login, &o);
 		goto out;
 	}
-	rc = ctl_resolve_login(ctx, &a, login, o.service, o.service_given, &ref, uid);
+	rc = ctl_resolve_login(ctx, &a, login, o.user.service, o.user.service_given, &ref,
+	                       uid);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (!strcmp(action, "show"))
@@ -333,7 +314,8 @@ int cmd_device(struct ctl_ctx *ctx, int argc, char **argv)
 		device_id = argv[2 + optind];
 	if ((rc = ctl_api_open(ctx, &a)) != CTL_EXIT_OK)
 		return rc;
-	rc = ctl_resolve_login(ctx, &a, login, o.service, o.service_given, &ref, uid);
+	rc = ctl_resolve_login(ctx, &a, login, o.user.service, o.user.service_given, &ref,
+	                       uid);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (!strcmp(action, "list")) {

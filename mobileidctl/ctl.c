@@ -313,13 +313,52 @@ int ctl_external_ref(struct ctl_ctx *ctx, const mid_config *cfg, const char *log
 	return CTL_EXIT_OK;
 }
 
-int ctl_resolve_login(struct ctl_ctx *ctx, mid_api *a, const char *login, const char *service,
-                      int service_given, char **ref, char user_id[MID_ID_MAX])
+void ctl_user_opts_init(struct ctl_user_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->service = CTL_DEFAULT_SERVICE;
+}
+
+int ctl_user_opt(struct ctl_user_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 's':
+		o->service = arg;
+		o->service_given = 1;
+		return 1;
+	case 'n':
+		o->name = arg;
+		return 1;
+	case 'p':
+		o->phone = arg;
+		return 1;
+	case 'e':
+		o->email = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void ctl_user_attrs(const struct ctl_user_opts *o, const char *attrs[7])
+{
+	attrs[0] = "fullName";
+	attrs[1] = o->name;
+	attrs[2] = "mobileNumber";
+	attrs[3] = o->phone;
+	attrs[4] = "email";
+	attrs[5] = o->email;
+	attrs[6] = NULL;
+}
+
+int ctl_find_login(struct ctl_ctx *ctx, mid_api *a, const char *login, const char *service,
+                   int service_given, char **ref, char user_id[MID_ID_MAX], int *found)
 {
 	int rc;
 
 	user_id[0] = '\0';
 	*ref = NULL;
+	*found = 0;
 	if ((rc = ctl_external_ref(ctx, a->cfg, login, service, service_given, ref)) != CTL_EXIT_OK)
 		return rc;
 	rc = mid_admin_resolve(a, *ref, user_id, 0);
@@ -327,10 +366,32 @@ int ctl_resolve_login(struct ctl_ctx *ctx, mid_api *a, const char *login, const 
 		ctl_api_error(ctx, a, login);
 		return ctl_exit_for_api(a);
 	}
-	if (rc == 0) {
+	*found = rc > 0;
+	return CTL_EXIT_OK;
+}
+
+int ctl_resolve_login(struct ctl_ctx *ctx, mid_api *a, const char *login, const char *service,
+                      int service_given, char **ref, char user_id[MID_ID_MAX])
+{
+	int rc, found;
+
+	rc = ctl_find_login(ctx, a, login, service, service_given, ref, user_id, &found);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (!found) {
 		ctl_error(ctx, a->trace_id, "%s is not enrolled: no MobileID user has the externalRef "
 		          "'%s'", login, *ref);
 		return CTL_EXIT_NOT_FOUND;
+	}
+	return CTL_EXIT_OK;
+}
+
+int ctl_get_user(struct ctl_ctx *ctx, mid_api *a, const char *login, const char *user_id,
+                 mid_user_info *u)
+{
+	if (mid_admin_get_user(a, user_id, u, 0) != 0) {
+		ctl_api_error(ctx, a, login);
+		return ctl_exit_for_api(a);
 	}
 	return CTL_EXIT_OK;
 }

@@ -112,17 +112,38 @@ int ctl_exit_for_result(mid_result r);
  * pushes when no --service is given. */
 #define CTL_DEFAULT_SERVICE "mobileidctl"
 
+/* The options of the commands that name a login's MobileID user
+ * (--service) and describe a new one (--name, --phone, --email). */
+struct ctl_user_opts {
+	const char *service;       /* CTL_DEFAULT_SERVICE unless given */
+	int service_given;
+	const char *name, *phone, *email;
+};
+void ctl_user_opts_init(struct ctl_user_opts *o);
+/* Take getopt_long's option c ('s', 'n', 'p' or 'e') with its argument
+ * arg into o: 1, or 0 when c is none of these. */
+int ctl_user_opt(struct ctl_user_opts *o, int c, const char *arg);
+/* The attributes of a new user from o, as mid_admin_create_user takes
+ * them: fullName, mobileNumber, email (NULL when not given). */
+void ctl_user_attrs(const struct ctl_user_opts *o, const char *attrs[7]);
+
 /* The externalRef of a login as the modules compute it (mid_external_ref_for)
  * with the warnings (template uses %s without --service; externalref =
  * map).  CTL_EXIT_OK with *ref (free() it), or an exit code after an error. */
 int ctl_external_ref(struct ctl_ctx *ctx, const mid_config *cfg, const char *login,
                      const char *service, int service_given, char **ref);
 
-/* The MobileID user of a login: its externalRef (as the modules compute it
- * for service, warning when the template uses %s and service_given is
- * not set) resolved to a userId.  Returns CTL_EXIT_OK, or an exit code
- * after printing the error (CTL_EXIT_NOT_FOUND when not enrolled).
- * *ref is malloc'ed (also on NOT_FOUND), free() it. */
+/* Look up the MobileID user of a login: its externalRef (as the modules
+ * compute it for service, warning when the template uses %s and
+ * service_given is not set) resolved to a userId.  CTL_EXIT_OK with
+ * *found (1: user_id set, 0: no user has that externalRef), or an exit
+ * code after printing the error.  *ref is malloc'ed once computed (also
+ * on a failed lookup), free() it. */
+int ctl_find_login(struct ctl_ctx *ctx, mid_api *a, const char *login, const char *service,
+                   int service_given, char **ref, char user_id[MID_ID_MAX], int *found);
+
+/* ctl_find_login() for a login that must be enrolled: CTL_EXIT_NOT_FOUND
+ * after an error message when it is not. */
 int ctl_resolve_login(struct ctl_ctx *ctx, mid_api *a, const char *login, const char *service,
                       int service_given, char **ref, char user_id[MID_ID_MAX]);
 
@@ -131,6 +152,10 @@ int ctl_exit_for_api(const mid_api *a);
 
 struct mid_user_info;
 struct mid_device_info;
+/* GET the MobileID user user_id of login into *u (mid_user_info_free()).
+ * CTL_EXIT_OK, or an exit code after printing the error. */
+int ctl_get_user(struct ctl_ctx *ctx, mid_api *a, const char *login, const char *user_id,
+                 struct mid_user_info *u);
 /* JSON objects of the admin structures (admin.h), API field names. */
 json_object *ctl_json_user(const struct mid_user_info *u);
 json_object *ctl_json_device(const struct mid_device_info *d);
