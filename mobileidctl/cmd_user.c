@@ -283,6 +283,18 @@ out:
 
 /* ---- device ----------------------------------------------------------------------- */
 
+/* A failed call on device_id: the error printed, the exit code. */
+static int device_failed(struct ctl_ctx *ctx, const mid_api *a, const char *login,
+                         const char *device_id)
+{
+	if (a->status == 404)
+		ctl_error(ctx, a->trace_id, "%s has no device %s (HTTP 404); see "
+		          "'mobileidctl device list %s'", login, device_id, login);
+	else
+		ctl_api_error(ctx, a, login);
+	return ctl_exit_for_api(a);
+}
+
 int cmd_device(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	static const char *const actions[] = { "list", "lock", "unlock", "delete", NULL };
@@ -334,12 +346,7 @@ int cmd_device(struct ctl_ctx *ctx, int argc, char **argv)
 		}
 	} else if (!strcmp(action, "delete")) {
 		if (mid_admin_delete_device(&a, uid, device_id, 0) != 0) {
-			if (a.status == 404)
-				ctl_error(ctx, a.trace_id, "%s has no device %s (HTTP 404); see "
-				          "'mobileidctl device list %s'", login, device_id, login);
-			else
-				ctl_api_error(ctx, &a, login);
-			rc = ctl_exit_for_api(&a);
+			rc = device_failed(ctx, &a, login, device_id);
 			goto out;
 		}
 		if (ctx->json) {
@@ -354,12 +361,7 @@ int cmd_device(struct ctl_ctx *ctx, int argc, char **argv)
 	} else {
 		if (mid_admin_set_device_state(&a, uid, device_id, !strcmp(action, "lock"), &d,
 		                               0) != 0) {
-			if (a.status == 404)
-				ctl_error(ctx, a.trace_id, "%s has no device %s (HTTP 404); see "
-				          "'mobileidctl device list %s'", login, device_id, login);
-			else
-				ctl_api_error(ctx, &a, login);
-			rc = ctl_exit_for_api(&a);
+			rc = device_failed(ctx, &a, login, device_id);
 			goto out;
 		}
 		if (ctx->json) {
