@@ -23,14 +23,9 @@
 #include "admin.h"
 #include "cache.h"
 #include "mid_config.h"
+#include "testutil.h"
 #include "util.h"
 #include "verifid.h"
-
-#define assert_contains(hay, needle) do { \
-	const char *h_ = (hay), *n_ = (needle); \
-	if (!h_ || !strstr(h_, n_)) \
-		fail_msg("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
-} while (0)
 
 #define L(s) (s), (sizeof(s) - 1)
 

@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +26,7 @@
 #include "csvrows.h"
 #include "mid_config.h"
 #include "preenroll.h"
-
-#define assert_contains(hay, needle) do { \
-	const char *h_ = (hay), *n_ = (needle); \
-	if (!h_ || !strstr(h_, n_)) \
-		fail_msg("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
-} while (0)
+#include "testutil.h"
 
 /* ---- CSV records -------------------------------------------------------------------- */
 
@@ -591,24 +585,17 @@ static int map_setup(void **state)
 	struct mapfx *fx = calloc(1, sizeof(*fx));
 
 	assert_non_null(fx);
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/mobileid-test-batch-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(tu_mkdtemp(fx->dir, sizeof(fx->dir), "batch"), 0);
 	snprintf(fx->path, sizeof(fx->path), "%s/accounts.map", fx->dir);
 	*state = fx;
 	return 0;
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(p);
 }
 
 static int map_teardown(void **state)
 {
 	struct mapfx *fx = *state;
 
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +20,7 @@
 #include <unistd.h>
 
 #include "cache.h"
-
-#define assert_contains(hay, needle) do { \
-	const char *h_ = (hay), *n_ = (needle); \
-	if (!h_ || !strstr(h_, n_)) \
-		fail_msg("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
-} while (0)
+#include "testutil.h"
 
 struct fx {
 	char top[64];     /* mkdtemp */
@@ -35,20 +29,13 @@ struct fx {
 	mid_buf buf;
 };
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -1;
-	strcpy(f->top, "/tmp/mid-test-cache-XXXXXX");
-	if (!mkdtemp(f->top)) {
+	if (tu_mkdtemp(f->top, sizeof(f->top), "cache") != 0) {
 		free(f);
 		return -1;
 	}
@@ -62,7 +49,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	chmod(f->dir, 0700);
-	nftw(f->top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(f->top);
 	mid_buf_free(&f->buf);
 	free(f);
 	return 0;

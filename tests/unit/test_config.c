@@ -12,8 +12,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +19,7 @@
 #include <unistd.h>
 
 #include "mid_config.h"
-
-#define assert_contains(hay, needle) do { \
-	const char *h_ = (hay), *n_ = (needle); \
-	if (!h_ || !strstr(h_, n_)) \
-		fail_msg("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
-} while (0)
+#include "testutil.h"
 
 struct fx {
 	char dir[64];
@@ -35,20 +28,13 @@ struct fx {
 	char err[1024];
 };
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -1;
-	strcpy(f->dir, "/tmp/mid-test-config-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tu_mkdtemp(f->dir, sizeof(f->dir), "config") != 0) {
 		free(f);
 		return -1;
 	}
@@ -62,28 +48,15 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(f->dir);
 	free(f);
 	return 0;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd;
-	size_t len = strlen(text);
-
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
 }
 
 /* Write text as the config file (mode 0600) and load it. */
 static mid_config *load_text(struct fx *f, const char *text, int flags)
 {
-	write_file(f->path, text, 0600);
+	tu_write_file(f->path, text, 0600);
 	f->err[0] = '\0';
 	return mid_config_load(f->path, flags, f->err, sizeof(f->err));
 }
@@ -686,7 +659,7 @@ static void test_mode_0644_refused(void **state)
 	mid_config *cfg;
 	char want[512];
 
-	write_file(f->path, "[auth]\n", 0644);
+	tu_write_file(f->path, "[auth]\n", 0644);
 	cfg = mid_config_load(f->path, 0, f->err, sizeof(f->err));
 	assert_null(cfg);
 	snprintf(want, sizeof(want), "%s: mode 0644 gives access to group or others; run "
@@ -725,7 +698,7 @@ static void test_symlink_refused(void **state)
 	struct fx *f = *state;
 	char link[160], want[512];
 
-	write_file(f->path, "[auth]\n", 0600);
+	tu_write_file(f->path, "[auth]\n", 0600);
 	snprintf(link, sizeof(link), "%s/link.conf", f->dir);
 	assert_int_equal(symlink(f->path, link), 0);
 	assert_null(mid_config_load(link, 0, f->err, sizeof(f->err)));
@@ -761,7 +734,7 @@ static void test_foreign_owner_refused(void **state)
 
 	if (geteuid() != 0)
 		skip();   /* only root can give a file away */
-	write_file(f->path, "[auth]\n", 0600);
+	tu_write_file(f->path, "[auth]\n", 0600);
 	assert_int_equal(chown(f->path, 4242, (gid_t)-1), 0);
 	assert_null(mid_config_load(f->path, 0, f->err, sizeof(f->err)));
 	snprintf(want, sizeof(want), "%s: owned by uid 4242; it must be owned by root "
@@ -788,7 +761,7 @@ static mid_config *load_with_secret_file(struct fx *f, const char *secret, mode_
 	char text[512];
 
 	if (secret)
-		write_file(f->secret, secret, mode);
+		tu_write_file(f->secret, secret, mode);
 	snprintf(text, sizeof(text), "[signicat]\nclient_id = cid\nclient_secret_file = %s\n",
 	         f->secret);
 	return load_text(f, text, 0);
@@ -834,7 +807,7 @@ static void test_secret_file_perms(void **state)
 	mid_config_free(cfg);
 
 	/* A symlink to a good file. */
-	write_file(f->secret, "top-secret\n", 0600);
+	tu_write_file(f->secret, "top-secret\n", 0600);
 	snprintf(link, sizeof(link), "%s/secret.link", f->dir);
 	assert_int_equal(symlink(f->secret, link), 0);
 	snprintf(want, sizeof(want), "[signicat]\nclient_id = c\nclient_secret_file = %s\n", link);
@@ -876,7 +849,7 @@ static void test_secret_and_file_refused(void **state)
 	char text[512], want[512];
 	mid_config *cfg;
 
-	write_file(f->secret, "from-file\n", 0600);
+	tu_write_file(f->secret, "from-file\n", 0600);
 	snprintf(text, sizeof(text), "[signicat]\nclient_id = cid\nclient_secret = inline\n"
 	         "client_secret_file = %s\n", f->secret);
 	cfg = load_text(f, text, 0);
@@ -1043,7 +1016,7 @@ static void test_check_secret_file_direct(void **state)
 	struct fx *f = *state;
 	char err[512];
 
-	write_file(f->secret, "x\n", 0600);
+	tu_write_file(f->secret, "x\n", 0600);
 	err[0] = '\0';
 	assert_int_equal(mid_check_secret_file(f->secret, 0, err, sizeof(err)), 0);
 	assert_string_equal(err, "");

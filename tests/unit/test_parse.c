@@ -16,12 +16,7 @@
 #include <string.h>
 
 #include "parse.h"
-
-#define assert_contains(hay, needle) do { \
-	const char *h_ = (hay), *n_ = (needle); \
-	if (!h_ || !strstr(h_, n_)) \
-		fail_msg("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_); \
-} while (0)
+#include "testutil.h"
 
 #define L(s) (s), (sizeof(s) - 1)   /* a literal body and its length */
 
