@@ -562,54 +562,41 @@ static void test_template_newline_escapes(void **state)
 
 /* ---- file structure errors ----------------------------------------------- */
 
-static void test_unknown_section(void **state)
+static void test_structure_errors(void **state)
 {
+	static const struct { const char *text, *rest; } t[] = {
+		/* An unknown section. */
+		{ "[signicat]\nclient_id = a\n[sigincat]\nclient_secret = b\n",
+		  "4: unknown section [sigincat] (key client_secret)" },
+		/* A key before any section. */
+		{ "push_timeout = 30\n", "1: unknown section [] (key push_timeout)" },
+		/* An unknown key. */
+		{ "[auth]\npush_timout = 30\n", "2: [auth] push_timout: unknown key" },
+		/* A real key in the wrong section. */
+		{ "[signicat]\nclient_id = x\n\n# note\npush_timeout = 30\n",
+		  "5: [signicat] push_timeout: unknown key" },
+		/* A duplicate key... */
+		{ "[auth]\n"                 /* 1 */
+		  "# timeouts\n"             /* 2 */
+		  "push_timeout = 30\n"      /* 3 */
+		  "poll_interval = 500\n"    /* 4 */
+		  "\n"                       /* 5 */
+		  "failmode = secure\n"      /* 6 */
+		  "push_timeout = 40\n",     /* 7 */
+		  "7: [auth] push_timeout: duplicate key (first set on line 3)" },
+		/* ... also when the section is repeated. */
+		{ "[signicat]\nclient_id = a\n[auth]\ndebug = no\n[signicat]\nclient_id = b\n",
+		  "6: [signicat] client_id: duplicate key (first set on line 2)" },
+		/* Syntax errors, with their line. */
+		{ "[auth]\npush_timeout = 30\n\nthis is not ini\ndebug = no\n",
+		  "4: syntax error (expected [section] or key = value)" },
+		{ "[signicat\nclient_id = a\n",
+		  "1: syntax error (expected [section] or key = value)" },
+	};
 	struct fx *f = *state;
 
-	expect_load_error(f, "[signicat]\nclient_id = a\n[sigincat]\nclient_secret = b\n",
-	                  "4: unknown section [sigincat] (key client_secret)");
-	/* A key before any section. */
-	expect_load_error(f, "push_timeout = 30\n",
-	                  "1: unknown section [] (key push_timeout)");
-}
-
-static void test_unknown_key(void **state)
-{
-	struct fx *f = *state;
-
-	expect_load_error(f, "[auth]\npush_timout = 30\n", "2: [auth] push_timout: unknown key");
-	/* A real key in the wrong section. */
-	expect_load_error(f, "[signicat]\nclient_id = x\n\n# note\npush_timeout = 30\n",
-	                  "5: [signicat] push_timeout: unknown key");
-}
-
-static void test_duplicate_key(void **state)
-{
-	struct fx *f = *state;
-
-	expect_load_error(f,
-		"[auth]\n"                 /* 1 */
-		"# timeouts\n"             /* 2 */
-		"push_timeout = 30\n"      /* 3 */
-		"poll_interval = 500\n"    /* 4 */
-		"\n"                       /* 5 */
-		"failmode = secure\n"      /* 6 */
-		"push_timeout = 40\n",     /* 7 */
-		"7: [auth] push_timeout: duplicate key (first set on line 3)");
-	/* Also when the section is repeated. */
-	expect_load_error(f,
-		"[signicat]\nclient_id = a\n[auth]\ndebug = no\n[signicat]\nclient_id = b\n",
-		"6: [signicat] client_id: duplicate key (first set on line 2)");
-}
-
-static void test_syntax_error_line(void **state)
-{
-	struct fx *f = *state;
-
-	expect_load_error(f, "[auth]\npush_timeout = 30\n\nthis is not ini\ndebug = no\n",
-	                  "4: syntax error (expected [section] or key = value)");
-	expect_load_error(f, "[signicat\nclient_id = a\n",
-	                  "1: syntax error (expected [section] or key = value)");
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		expect_load_error(f, t[i].text, t[i].rest);
 }
 
 static void test_line_too_long(void **state)
@@ -1048,10 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_enums_and_bool),
 		cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_newline_escapes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syntax_error_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_structure_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_0644_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_refused, setup, teardown),

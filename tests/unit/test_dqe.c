@@ -673,6 +673,21 @@ static void test_config_values(void **state)
 	mid_config_free(cfg);
 }
 
+/* [dqe] enabled with everything but the secret set (and the Signicat
+ * credentials). */
+static mid_config *enabled_config(void)
+{
+	mid_config *cfg = dqe_config();
+
+	set(cfg, "client_id", "id");
+	set(cfg, "client_secret", "pw");
+	set(cfg, "dqe.enabled", "yes");
+	set(cfg, "dqe.server", "127.0.0.1:1");
+	set(cfg, "dqe.licence", "L");
+	set(cfg, "dqe.partner_name", "ACME");
+	return cfg;
+}
+
 static void test_config_finish(void **state)
 {
 	static const char *const need[] = { "server", "licence", "partner_name", "secret" };
@@ -705,13 +720,7 @@ static void test_config_finish(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "file-secret\nsecond\n", 19), 19);
 	close(fd);
-	cfg = dqe_config();
-	set(cfg, "client_id", "id");
-	set(cfg, "client_secret", "pw");
-	set(cfg, "dqe.enabled", "yes");
-	set(cfg, "dqe.server", "127.0.0.1:1");
-	set(cfg, "dqe.licence", "L");
-	set(cfg, "dqe.partner_name", "ACME");
+	cfg = enabled_config();
 	set(cfg, "dqe.secret_file", path);
 	assert_int_equal(mid_config_finish(cfg, err, sizeof(err)), 0);
 	assert_string_equal(cfg->dqe_secret, "file-secret");
@@ -721,13 +730,7 @@ static void test_config_finish(void **state)
 	assert_contains(err, "either secret or secret_file");
 	mid_config_free(cfg);
 	/* The phone attribute may not be switched off. */
-	cfg = dqe_config();
-	set(cfg, "client_id", "id");
-	set(cfg, "client_secret", "pw");
-	set(cfg, "dqe.enabled", "yes");
-	set(cfg, "dqe.server", "127.0.0.1:1");
-	set(cfg, "dqe.licence", "L");
-	set(cfg, "dqe.partner_name", "ACME");
+	cfg = enabled_config();
 	set(cfg, "dqe.secret", "S");
 	set(cfg, "dqe.attr_phone", "");
 	assert_int_equal(mid_config_finish(cfg, err, sizeof(err)), -1);

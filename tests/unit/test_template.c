@@ -88,43 +88,62 @@ static const mid_tmpl_vars full = {
 
 /* ---- mid_template_expand ------------------------------------------------------ */
 
+/* Templates expanded with the values of full (max 5000, "-" for none). */
+struct full_case {
+	const char *tmpl, *want;
+};
+
+static void expect_full(const struct full_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		expect_expand(t[i].tmpl, &full, 5000, 0, t[i].want);
+}
+
 static void test_every_code(void **state)
 {
+	static const struct full_case t[] = {
+		{ "%u", "Alice.Smith" },
+		{ "%U", "alice.smith" },
+		{ "%h", "bastion1" },
+		{ "%s", "sshd" },
+		{ "%r", "192.0.2.7" },
+		{ "%c", "4821" },
+		{ "%t", "2024-06-25 06:18:13" },
+		{ "%C", "/usr/bin/systemctl restart nginx" },
+		{ "%%", "%" },
+		{ "User: %u\nService: %s\nFrom: %r\nCode: %c\nTime: %t",
+		  "User: Alice.Smith\nService: sshd\nFrom: 192.0.2.7\nCode: 4821\n"
+		  "Time: 2024-06-25 06:18:13" },
+		{ "[%u|%U|%h|%s|%r|%c|%t|%C|%%|100%%]",
+		  "[Alice.Smith|alice.smith|bastion1|sshd|192.0.2.7|4821|"
+		  "2024-06-25 06:18:13|/usr/bin/systemctl restart nginx|%|100%]" },
+		/* Plain text, empty template. */
+		{ "no codes here", "no codes here" },
+		{ "", "" },
+	};
+
 	(void)state;
-	expect_expand("%u", &full, 5000, 0, "Alice.Smith");
-	expect_expand("%U", &full, 5000, 0, "alice.smith");
-	expect_expand("%h", &full, 5000, 0, "bastion1");
-	expect_expand("%s", &full, 5000, 0, "sshd");
-	expect_expand("%r", &full, 5000, 0, "192.0.2.7");
-	expect_expand("%c", &full, 5000, 0, "4821");
-	expect_expand("%t", &full, 5000, 0, "2024-06-25 06:18:13");
-	expect_expand("%C", &full, 5000, 0, "/usr/bin/systemctl restart nginx");
-	expect_expand("%%", &full, 5000, 0, "%");
-	expect_expand("User: %u\nService: %s\nFrom: %r\nCode: %c\nTime: %t", &full, 5000, 0,
-	              "User: Alice.Smith\nService: sshd\nFrom: 192.0.2.7\nCode: 4821\n"
-	              "Time: 2024-06-25 06:18:13");
-	expect_expand("[%u|%U|%h|%s|%r|%c|%t|%C|%%|100%%]", &full, 5000, 0,
-	              "[Alice.Smith|alice.smith|bastion1|sshd|192.0.2.7|4821|"
-	              "2024-06-25 06:18:13|/usr/bin/systemctl restart nginx|%|100%]");
+	expect_full(t, sizeof(t) / sizeof(t[0]));
 	/* A value is not expanded again. */
 	{
 		mid_tmpl_vars v = { .user = "%h%%", .host = "H" };
 		expect_expand("%u/%h", &v, 5000, 0, "%h%%/H");
 	}
-	/* Plain text, empty template. */
-	expect_expand("no codes here", &full, 5000, 0, "no codes here");
-	expect_expand("", &full, 5000, 0, "");
 }
 
 static void test_unknown_code_and_lone_percent(void **state)
 {
-	(void)state;
 	/* mid_template_check refuses these at configuration time; expansion
 	 * keeps them as they are. */
-	expect_expand("%x%u", &full, 5000, 0, "%xAlice.Smith");
-	expect_expand("50%", &full, 5000, 0, "50%");
-	expect_expand("%", &full, 5000, 0, "%");
-	expect_expand("%%%", &full, 5000, 0, "%%");
+	static const struct full_case t[] = {
+		{ "%x%u", "%xAlice.Smith" },
+		{ "50%", "50%" },
+		{ "%", "%" },
+		{ "%%%", "%%" },
+	};
+
+	(void)state;
+	expect_full(t, sizeof(t) / sizeof(t[0]));
 }
 
 static void test_missing_values(void **state)
@@ -253,6 +272,13 @@ static void test_truncation_utf8(void **state)
 
 static void test_template_check(void **state)
 {
+	static const struct { const char *tmpl; unsigned char bad; } refused[] = {
+		{ "ok %u then %q", 'q' },
+		{ "%u%", 0 },
+		{ "%%%", 0 },
+		{ "% u", ' ' },
+		{ "%\xc3\xa9", 0xc3 },
+	};
 	char bad = 'X';
 
 	(void)state;
@@ -268,66 +294,43 @@ static void test_template_check(void **state)
 		assert_int_equal(mid_template_check(tmpl, MID_TMPL_REF_CODES, &bad), -1);
 		assert_int_equal(bad, *c);
 	}
-	bad = 'X';
-	assert_int_equal(mid_template_check("ok %u then %q", MID_TMPL_CTX_CODES, &bad), -1);
-	assert_int_equal(bad, 'q');
-	bad = 'X';
-	assert_int_equal(mid_template_check("%u%", MID_TMPL_CTX_CODES, &bad), -1);
-	assert_int_equal(bad, 0);
-	bad = 'X';
-	assert_int_equal(mid_template_check("%%%", MID_TMPL_CTX_CODES, &bad), -1);
-	assert_int_equal(bad, 0);
-	bad = 'X';
-	assert_int_equal(mid_template_check("% u", MID_TMPL_CTX_CODES, &bad), -1);
-	assert_int_equal(bad, ' ');
-	bad = 'X';
-	assert_int_equal(mid_template_check("%\xc3\xa9", MID_TMPL_CTX_CODES, &bad), -1);
-	assert_int_equal((unsigned char)bad, 0xc3);
+	/* Refused, with the offending code (0: a lone '%' at the end). */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		bad = 'X';
+		assert_int_equal(mid_template_check(refused[i].tmpl, MID_TMPL_CTX_CODES, &bad), -1);
+		assert_int_equal((unsigned char)bad, refused[i].bad);
+	}
 }
 
 /* ---- util.c ------------------------------------------------------------------ */
 
 static void test_sanitize(void **state)
 {
-	char *s;
+	static const struct { const char *in; int keep_nl; size_t max; const char *want; } t[] = {
+		{ "a\r\nb\tc\x1b" "d\x7f" "e", 0, 100, "ab\tcde" },
+		{ "a\r\nb\n", 1, 100, "a\nb\n" },
+		{ "", 0, 100, "" },
+		/* max counts bytes and never splits a character. */
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9", 0, 5, "\xc3\xa9\xc3\xa9" },
+		{ "abc", 0, 0, "" },
+		/* Stripped characters do not count against max. */
+		{ "\r\r\r\rabc", 0, 3, "abc" },
+		/* A replacement '?' counts, and max holds for it too. */
+		{ "\xff\xff\xff\xff", 0, 2, "??" },
+		{ "ab\xff\xff", 0, 3, "ab?" },
+		/* C1 control characters (U+0080..U+009F, e.g. U+009B CSI) are
+		 * control characters too; U+00A0 and up are not. */
+		{ "a\xc2\x9b" "31mb\xc2\x85" "c\xc2\xa0" "d", 0, 100, "a31mbc\xc2\xa0" "d" },
+		/* Invalid UTF-8 becomes '?'. */
+		{ "x\xc0\xaf" "y", 1, 100, "x??y" },
+	};
 
 	(void)state;
-	s = mid_sanitize("a\r\nb\tc\x1b" "d\x7f" "e", 0, 100);
-	assert_string_equal(s, "ab\tcde");
-	free(s);
-	s = mid_sanitize("a\r\nb\n", 1, 100);
-	assert_string_equal(s, "a\nb\n");
-	free(s);
-	s = mid_sanitize("", 0, 100);
-	assert_string_equal(s, "");
-	free(s);
-	/* max counts bytes and never splits a character. */
-	s = mid_sanitize("\xc3\xa9\xc3\xa9\xc3\xa9", 0, 5);
-	assert_string_equal(s, "\xc3\xa9\xc3\xa9");
-	free(s);
-	s = mid_sanitize("abc", 0, 0);
-	assert_string_equal(s, "");
-	free(s);
-	/* Stripped characters do not count against max. */
-	s = mid_sanitize("\r\r\r\rabc", 0, 3);
-	assert_string_equal(s, "abc");
-	free(s);
-	/* A replacement '?' counts, and max holds for it too. */
-	s = mid_sanitize("\xff\xff\xff\xff", 0, 2);
-	assert_string_equal(s, "??");
-	free(s);
-	s = mid_sanitize("ab\xff\xff", 0, 3);
-	assert_string_equal(s, "ab?");
-	free(s);
-	/* C1 control characters (U+0080..U+009F, e.g. U+009B CSI) are control
-	 * characters too; U+00A0 and up are not. */
-	s = mid_sanitize("a\xc2\x9b" "31mb\xc2\x85" "c\xc2\xa0" "d", 0, 100);
-	assert_string_equal(s, "a31mbc\xc2\xa0" "d");
-	free(s);
-	/* Invalid UTF-8 becomes '?'. */
-	s = mid_sanitize("x\xc0\xaf" "y", 1, 100);
-	assert_string_equal(s, "x??y");
-	free(s);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *s = mid_sanitize(t[i].in, t[i].keep_nl, t[i].max);
+		assert_string_equal(s, t[i].want);
+		free(s);
+	}
 }
 
 static void test_has_ctl(void **state)
