@@ -61,8 +61,9 @@ int mid_json_take_token(const char *at, char **token, long *expires_in, char *er
 
 /* The state of an authentication or a registration (transactionId,
  * state, errorCode and errorDescription when FAILED) from the parsed
- * answer obj; parse.c's rules, shared with admin.c's registrations.
- * 0, or -1 with err (st holds what was read up to the failure). */
+ * answer obj.  Defined in parse.c with mid_parse_auth(); admin.c reads
+ * registrations with it.  0, or -1 with err (st holds what was read up
+ * to the failure). */
 int mid_json_auth_state(json_object *obj, mid_auth_state *st, char *err, size_t errlen);
 
 #endif
