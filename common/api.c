@@ -221,6 +221,11 @@ int mid_api_call(mid_api *a, mid_op op, const char *id, const char *query,
 	a->fail = MID_APPROVED;
 	a->error[0] = a->code[0] = a->trace_id[0] = '\0';
 	a->status = 0;
+	/* libcurl removes dot segments: "." and ".." would name another path */
+	if (id && (!*id || !strcmp(id, ".") || !strcmp(id, ".."))) {
+		set_fail(a, op, MID_INTERNAL_ERROR, "'%s' is not an id", id);
+		return -1;
+	}
 	if (id && !(eid = mid_http_escape(a->http, id))) {
 		set_fail(a, op, MID_INTERNAL_ERROR, "out of memory");
 		return -1;

@@ -468,14 +468,22 @@ int mid_external_ref(const mid_config *cfg, const char *user, const char *servic
 	if (mid_externalref_is_map(cfg))
 		return mid_acctmap_external_ref(cfg, user, cb, out, res, err, errlen);
 	gethostname(host, sizeof(host) - 1);
-	*out = mid_template_expand(cfg->externalref, &v, REF_MAX + 1, 1);
+	/* The expansion is cut on a character: with room for one more (up to
+	 * 4 bytes), a longer result is still longer than REF_MAX once cut,
+	 * never a shorter name that could be another user's. */
+	*out = mid_template_expand(cfg->externalref, &v, REF_MAX + 4, 1);
 	if (!*out) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (!**out || strlen(*out) > REF_MAX) {
+		char shown[68];
+
+		/* at most 64 bytes of the name, not cut inside a character */
+		snprintf(shown, sizeof(shown), "%.65s", user);
+		mid_utf8_truncate(shown, 64);
 		snprintf(err, errlen, "the externalRef is empty or too long (over %d bytes) for "
-		         "'%.64s%s' (template '%.64s')", REF_MAX, user, strlen(user) > 64 ? "..." : "",
+		         "'%s%s' (template '%.64s')", REF_MAX, shown, strlen(user) > 64 ? "..." : "",
 		         cfg->externalref);
 		free(*out);
 		*out = NULL;

@@ -116,6 +116,34 @@ char *mid_sanitize(const char *s, int keep_nl, size_t max)
 	return out;
 }
 
+char *mid_log_quote(const char *s)
+{
+	char *out = malloc(strlen(s) * 2 + 3), *o = out;
+
+	if (!out)
+		return NULL;
+	*o++ = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+char *mid_log_field(const char *s, size_t max)
+{
+	char *c = mid_sanitize(s ? s : "", 0, max), *q;
+
+	if (!c || (*c && !strpbrk(c, " \t\"\\=")))
+		return c;
+	q = mid_log_quote(c);
+	free(c);
+	return q;
+}
+
 void mid_utf8_truncate(char *s, size_t max)
 {
 	size_t len = strlen(s);
@@ -125,6 +153,11 @@ void mid_utf8_truncate(char *s, size_t max)
 	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
 		max--;
 	s[max] = '\0';
+}
+
+size_t mid_utf8_char_len(const char *s)
+{
+	return utf8_seq((const unsigned char *)s);
 }
 
 int mid_utf8_valid(const char *s)

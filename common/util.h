@@ -23,9 +23,20 @@ int mid_has_ctl(const char *s);
 /* A copy of s without control characters and without invalid UTF-8;
  * newlines are kept when keep_nl.  At most max bytes (UTF-8 safe). */
 char *mid_sanitize(const char *s, int keep_nl, size_t max);
+/* s in double quotes with '"' and '\\' escaped: a log field value that
+ * cannot end early.  s should be sanitised.  NULL on allocation failure. */
+char *mid_log_quote(const char *s);
+/* A value for a key=value log field: s sanitised (mid_sanitize, at most
+ * max bytes), and quoted (mid_log_quote) when it is empty or holds a blank,
+ * a quote, a backslash or '=', so that no value can pass for fields of its
+ * own.  NULL on allocation failure. */
+char *mid_log_field(const char *s, size_t max);
 /* Truncate s in place to at most max bytes without splitting a UTF-8
  * sequence. */
 void mid_utf8_truncate(char *s, size_t max);
+/* Length (1..4) of the valid UTF-8 character at s, 0 if the bytes at s
+ * are not one (overlong forms and surrogates included). */
+size_t mid_utf8_char_len(const char *s);
 /* 1 if the NUL-terminated s is valid UTF-8 (no overlong forms, no
  * surrogates). */
 int mid_utf8_valid(const char *s);

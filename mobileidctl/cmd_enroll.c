@@ -23,6 +23,7 @@ int cmd_enroll(struct ctl_ctx *ctx, int argc, char **argv);
 #define MAX_TIMEOUT_S 3600     /* the API's sessionTimeout limit */
 #define MIN_POLL_MS 1000
 #define EXPIRY_GRACE_MS 5000   /* the server's clock and ours may differ a little */
+#define DEVICE_NAME_MAX 128    /* the API's limit, in characters; cut in bytes */
 
 struct enroll_opts {
 	struct ctl_user_opts user;   /* --service, --name, --phone, --email */
@@ -246,7 +247,7 @@ int cmd_enroll(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	struct enroll_opts o;
 	const char *login;
-	char *ref = NULL, uid[MID_ID_MAX], when[64], left[32];
+	char *ref = NULL, *device_name = NULL, uid[MID_ID_MAX], when[64], left[32];
 	mid_registration r;
 	int64_t expiry_wall;
 	mid_api a;
@@ -255,12 +256,32 @@ int cmd_enroll(struct ctl_ctx *ctx, int argc, char **argv)
 	if (parse(ctx, argc, argv, &o) != 0)
 		return CTL_EXIT_USAGE;
 	login = argv[optind];
+	{
+		const char *const checks[][2] = {
+			{ "LOGIN", login }, { "--service", o.service }, { "--name", o.name },
+			{ "--phone", o.phone }, { "--email", o.email },
+			{ "--device-name", o.device_name },
+		};
+
+		for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+			if (checks[i][1] && (rc = ctl_check_text(ctx, "enroll", checks[i][0],
+			                                         checks[i][1])) != CTL_EXIT_OK)
+				return rc;
+	}
 	if ((rc = ctl_api_open(ctx, &a)) != CTL_EXIT_OK)
 		return rc;
 	rc = ensure_user(ctx, &a, login, &o.user, &ref, uid, &created);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	if (mid_admin_start_registration(&a, uid, o.device_name ? o.device_name : login,
+	/* The default device name is the login, cut to the API's 128 characters. */
+	if (!o.device_name && !(device_name = strdup(login))) {
+		ctl_error(ctx, NULL, "out of memory");
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	if (device_name)
+		mid_utf8_truncate(device_name, DEVICE_NAME_MAX);
+	if (mid_admin_start_registration(&a, uid, o.device_name ? o.device_name : device_name,
 	                                 o.timeout_s * 1000, &r, 0) != 0) {
 		ctl_api_error(ctx, &a, login);
 		rc = ctl_exit_for_api(&a);
@@ -308,6 +329,7 @@ int cmd_enroll(struct ctl_ctx *ctx, int argc, char **argv)
 		rc = CTL_EXIT_FAIL;
 	}
 out:
+	free(device_name);
 	free(ref);
 	mid_api_cleanup(&a);
 	return rc;

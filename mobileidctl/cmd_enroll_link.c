@@ -55,6 +55,17 @@ int cmd_enroll_link(struct ctl_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1)
 		return ctl_usage(ctx, "enroll-link", "enroll-link: exactly one LOGIN is required");
 	login = argv[optind];
+	{
+		const char *const checks[][2] = {
+			{ "LOGIN", login }, { "--service", service }, { "--email", email },
+			{ "--first-name", first }, { "--last-name", last },
+		};
+
+		for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+			if (checks[i][1] && (rc = ctl_check_text(ctx, "enroll-link", checks[i][0],
+			                                         checks[i][1])) != CTL_EXIT_OK)
+				return rc;
+	}
 	if (!(cfg = ctl_config(ctx)))
 		return CTL_EXIT_CONFIG;
 	if (mid_verifid_person_of(cfg, login, service, &sys_email, &sys_first, &sys_last) != 0) {

@@ -95,6 +95,10 @@ int cmd_test(struct ctl_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1)
 		return ctl_usage(ctx, "test", "test: exactly one LOGIN is required");
 	req.user = argv[optind];
+	if ((rc = ctl_check_text(ctx, "test", "LOGIN", req.user)) != CTL_EXIT_OK ||
+	    (rc = ctl_check_text(ctx, "test", "--service", req.service)) != CTL_EXIT_OK ||
+	    (req.rhost && (rc = ctl_check_text(ctx, "test", "--rhost", req.rhost)) != CTL_EXIT_OK))
+		return rc;
 	if (!(cfg = ctl_config(ctx)))
 		return CTL_EXIT_CONFIG;
 	if (!(t.h = mid_handle_new(cfg))) {
@@ -127,9 +131,13 @@ int cmd_test(struct ctl_ctx *ctx, int argc, char **argv)
 		        *mid_handle_external_ref(t.h) ? mid_handle_external_ref(t.h) : "-",
 		        (double)(mid_now_ms() - t0) / 1000.0);
 	}
-	if (r != MID_APPROVED)
-		ctl_error(ctx, mid_handle_trace_id(t.h), "%s: %s%s%s", req.user, mid_result_name(r),
-		          *mid_handle_error(t.h) ? ": " : "", mid_handle_error(t.h));
+	if (r != MID_APPROVED) {
+		char *shown = ctl_printable(req.user, 64);   /* it may be 4 KiB long */
+
+		ctl_error(ctx, mid_handle_trace_id(t.h), "%s: %s%s%s", shown ? shown : "?",
+		          mid_result_name(r), *mid_handle_error(t.h) ? ": " : "", mid_handle_error(t.h));
+		free(shown);
+	}
 	mid_handle_free(t.h);
 	return rc;
 }

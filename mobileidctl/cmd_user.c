@@ -59,6 +59,38 @@ static int parse_opts(struct ctl_ctx *ctx, const char *cmd, int create, int argc
 	return 0;
 }
 
+/* Device ids are the API's: letters, digits, '-', '_' and '.' (not "." or
+ * ".."), as admin.c accepts them in answers. */
+static int device_id_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len && len < MID_ID_MAX && strcmp(s, ".") && strcmp(s, "..") &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == len;
+}
+
+/* The text arguments: refused, never altered (ctl_check_text). */
+static int check_args(struct ctl_ctx *ctx, const char *cmd, const char *login,
+                      const char *device_id, const struct user_opts *o)
+{
+	const char *const checks[][2] = {
+		{ "LOGIN", login }, { "--service", o->service }, { "--name", o->name },
+		{ "--phone", o->phone }, { "--email", o->email }, { "--segment", o->segment },
+		{ "DEVICE-ID", device_id },
+	};
+	int rc;
+
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		if (checks[i][1] && (rc = ctl_check_text(ctx, cmd, checks[i][0], checks[i][1])) !=
+		    CTL_EXIT_OK)
+			return rc;
+	if (device_id && !device_id_ok(device_id))
+		return ctl_usage(ctx, cmd, "%s: DEVICE-ID '%s' is not a device id (letters, digits, "
+		                 "'-', '_' and '.'); see 'mobileidctl device list %s'", cmd, device_id,
+		                 login);
+	return CTL_EXIT_OK;
+}
+
 static void print_user(struct ctl_ctx *ctx, const char *login, const mid_user_info *u)
 {
 	ctl_out(ctx, "login        %s\n", login);
@@ -259,6 +291,8 @@ int cmd_user(struct ctl_ctx *ctx, int argc, char **argv)
 	if (argc - 1 - optind != 1)
 		return ctl_usage(ctx, "user", "user %s: exactly one LOGIN is required", action);
 	login = argv[1 + optind];
+	if ((rc = check_args(ctx, "user", login, NULL, &o)) != CTL_EXIT_OK)
+		return rc;
 	if ((rc = ctl_api_open(ctx, &a)) != CTL_EXIT_OK)
 		return rc;
 	if (create) {
@@ -324,6 +358,8 @@ int cmd_device(struct ctl_ctx *ctx, int argc, char **argv)
 	login = argv[1 + optind];
 	if (nargs == 2)
 		device_id = argv[2 + optind];
+	if ((rc = check_args(ctx, "device", login, device_id, &o)) != CTL_EXIT_OK)
+		return rc;
 	if ((rc = ctl_api_open(ctx, &a)) != CTL_EXIT_OK)
 		return rc;
 	rc = ctl_resolve_login(ctx, &a, login, o.user.service, o.user.service_given, &ref,

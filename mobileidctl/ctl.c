@@ -14,6 +14,7 @@
 
 #include "admin.h"
 #include "ctl.h"
+#include "util.h"
 
 mid_config *ctl_config(struct ctl_ctx *ctx)
 {
@@ -44,11 +45,23 @@ static void json_line(FILE *f, json_object *o)
 	fflush(f);
 }
 
+/* A message cut by vsnprintf() must not end inside a character. */
+static void drop_partial_char(char *s)
+{
+	size_t len = strlen(s), i = len;
+
+	while (i > 0 && len - i < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > 0 && (unsigned char)s[i - 1] >= 0xc0 && mid_utf8_char_len(s + i - 1) == 0)
+		s[i - 1] = '\0';
+}
+
 static void verror(struct ctl_ctx *ctx, const char *trace_id, const char *fmt, va_list ap)
 {
 	char msg[2048];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
+		drop_partial_char(msg);
 	ctl_progress_done(ctx);
 	if (ctx->json) {
 		json_object *o = json_object_new_object();
@@ -104,7 +117,8 @@ void ctl_warn(struct ctl_ctx *ctx, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
+		drop_partial_char(msg);
 	va_end(ap);
 	ctl_progress_done(ctx);
 	if (ctx->json) {
@@ -130,6 +144,54 @@ void ctl_debug(struct ctl_ctx *ctx, int level, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+char *ctl_printable(const char *s, size_t max)
+{
+	mid_buf b = { 0 };
+	size_t used = 0;
+
+	while (*s && used < max) {
+		unsigned char c = (unsigned char)*s;
+		size_t n = mid_utf8_char_len(s);
+
+		if (c == '\r' || c == '\n' || c == '\t' || c == '\\') {
+			mid_buf_printf(&b, "\\%c", c == '\r' ? 'r' : c == '\n' ? 'n' :
+			                           c == '\t' ? 't' : '\\');
+		} else if (n == 1 && (c < 0x20 || c == 0x7f)) {
+			mid_buf_printf(&b, "\\x%02x", c);
+		} else if (n == 0) {
+			mid_buf_printf(&b, "\\x%02x", c);
+			n = 1;
+		} else if (n == 2 && c == 0xc2 && (unsigned char)s[1] < 0xa0) {
+			/* C1 controls, e.g. U+009B, a terminal's CSI */
+			mid_buf_printf(&b, "\\x%02x\\x%02x", c, (unsigned char)s[1]);
+		} else {
+			mid_buf_append(&b, s, n);
+		}
+		s += n;
+		used += n;
+	}
+	if (*s)
+		mid_buf_append(&b, "...", 3);
+	if (!b.data)
+		mid_buf_append(&b, "", 0);
+	return b.data;
+}
+
+int ctl_check_text(struct ctl_ctx *ctx, const char *cmd, const char *what, const char *value)
+{
+	char *clean = mid_sanitize(value, 0, strlen(value)), *shown;
+	int same = clean && !strcmp(clean, value);
+
+	free(clean);
+	if (same)
+		return CTL_EXIT_OK;
+	shown = ctl_printable(value, 64);
+	ctl_usage(ctx, cmd, "%s: %s '%s' holds control characters or invalid UTF-8: refused, "
+	          "not altered", cmd, what, shown ? shown : "?");
+	free(shown);
+	return CTL_EXIT_USAGE;
 }
 
 void ctl_out(struct ctl_ctx *ctx, const char *fmt, ...)
@@ -299,7 +361,10 @@ int ctl_external_ref(struct ctl_ctx *ctx, const mid_config *cfg, const char *log
 	char err[700];
 
 	if (mid_external_ref_for(cfg, login, service, ref, err, sizeof(err)) != 0) {
-		ctl_error(ctx, NULL, "%s: %s", login, err);
+		char *shown = ctl_printable(login, 64);   /* it may be 4 KiB long */
+
+		ctl_error(ctx, NULL, "%s: %s", shown ? shown : "?", err);
+		free(shown);
 		return CTL_EXIT_FAIL;
 	}
 	if (!strcmp(cfg->externalref, "map"))

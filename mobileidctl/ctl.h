@@ -75,6 +75,17 @@ void ctl_warn(struct ctl_ctx *ctx, const char *fmt, ...)
 void ctl_debug(struct ctl_ctx *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* s as it can be shown on a terminal: control characters, bytes that are
+ * not UTF-8 and '\\' as \r, \n, \t, \\ or \xNN; at most max bytes of s,
+ * then "...".  malloc'ed (NULL when out of memory). */
+char *ctl_printable(const char *s, size_t max);
+
+/* A text argument (a LOGIN, --name, ...) with control characters or
+ * invalid UTF-8 is refused, never altered: CTL_EXIT_OK, or CTL_EXIT_USAGE
+ * after saying so ("cmd: WHAT '<printable value>' holds ...").  what
+ * names the argument. */
+int ctl_check_text(struct ctl_ctx *ctx, const char *cmd, const char *what, const char *value);
+
 /* Human output on stdout (nothing with --json). */
 void ctl_out(struct ctl_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

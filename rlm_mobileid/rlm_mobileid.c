@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <sys/time.h>
 
@@ -114,6 +115,14 @@ static void mod_log(void *ctx, int priority, char const *msg)
 {
 	mobileid_rctx_t *rctx = ctx;
 	REQUEST *request = rctx->request;
+	char *clean = mid_sanitize(msg, 0, 2048);
+
+	/*
+	 *	The server's log turns CR and LF into blanks, but lets ESC
+	 *	and the other control characters through.
+	 */
+	if (!clean) return;
+	msg = clean;
 
 	switch (priority) {
 	case LOG_EMERG:
@@ -136,6 +145,7 @@ static void mod_log(void *ctx, int priority, char const *msg)
 		RDEBUG2("user=%s %s", rctx->user, msg);
 		break;
 	}
+	free(clean);
 }
 
 /*
@@ -364,7 +374,8 @@ static mid_result push_join(mobileid_rctx_t *rctx, bool until_started, bool *pen
 static void log_attempt(mobileid_rctx_t *rctx, mid_result r, rlm_rcode_t rcode)
 {
 	REQUEST *request = rctx->request;
-	char *error = mid_sanitize(rctx->error, 0, sizeof(rctx->error));
+	char *clean = mid_sanitize(rctx->error, 0, sizeof(rctx->error));
+	char *error = clean && *clean ? mid_log_quote(clean) : NULL;	/* text from the API and the NAS */
 	char const *note = "";
 
 	if (r == MID_UNAVAILABLE && rcode == RLM_MODULE_OK) {
@@ -373,13 +384,12 @@ static void log_attempt(mobileid_rctx_t *rctx, mid_result r, rlm_rcode_t rcode)
 		note = " unenrolled=ignore: the rest of the policy decides";
 	}
 
-#define ATTEMPT_FMT "user=%s op=%s result=%s rcode=%s transaction=%s trace=%s duration_ms=%ld%s%s%s%s"
+#define ATTEMPT_FMT "user=%s op=%s result=%s rcode=%s transaction=%s trace=%s duration_ms=%ld%s%s%s"
 #define ATTEMPT_ARGS rctx->user, rctx->op, mid_result_name(r), \
 	fr_int2str(mod_rcode_table, rcode, "<invalid>"), \
 	rctx->transaction_id[0] ? rctx->transaction_id : "-", \
 	rctx->trace_id[0] ? rctx->trace_id : "-", (long) (mid_now_ms() - rctx->start_ms), \
-	error && *error ? " reason=\"" : "", error && *error ? error : "", \
-	error && *error ? "\"" : "", note
+	error ? " reason=" : "", error ? error : "", note
 
 	switch (r) {
 	case MID_APPROVED:
@@ -402,6 +412,7 @@ static void log_attempt(mobileid_rctx_t *rctx, mid_result r, rlm_rcode_t rcode)
 #undef ATTEMPT_FMT
 #undef ATTEMPT_ARGS
 	free(error);
+	free(clean);
 }
 
 static rlm_rcode_t reply_result(mobileid_rctx_t *rctx, mid_result r)
@@ -517,6 +528,99 @@ static int expand(REQUEST *request, char const *fmt, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ *	xlat escape function for user_name: attribute values as they are.
+ *	Without one, FreeRADIUS prints them quoted ('o"brien' becomes
+ *	'o\"brien', CR LF '\r\n', the byte 0xff '\377'): another name,
+ *	and a name with control characters would pass for a clean one.
+ */
+static size_t xlat_verbatim(UNUSED REQUEST *request, char *out, size_t outlen, char const *in,
+			    UNUSED void *arg)
+{
+	size_t len = strlen(in);
+
+	if (!outlen) return 0;
+	if (len >= outlen) len = outlen - 1;
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return len;
+}
+
+/* Does the template mention the attribute?  (Names are case-insensitive.) */
+static bool names_attribute(char const *fmt, char const *name)
+{
+	size_t len = strlen(name);
+
+	for (; *fmt; fmt++) {
+		if (strncasecmp(fmt, name, len) == 0) return true;
+	}
+	return false;
+}
+
+/*
+ *	A string attribute of the request with a NUL byte inside, that the
+ *	user_name template may use: the expansion would end the name there
+ *	("alice\0x" -> "alice").  One NUL at the end is the terminator some
+ *	NASes count, as FreeRADIUS itself takes it.
+ */
+static DICT_ATTR const *nul_in_user_name(rlm_mobileid_t const *inst, REQUEST *request)
+{
+	VALUE_PAIR *lists[] = { request->packet->vps, request->config };
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		for (VALUE_PAIR *vp = lists[i]; vp; vp = vp->next) {
+			size_t len = vp->vp_length;
+
+			if (vp->da->type != PW_TYPE_STRING || !len) continue;
+			if (vp->vp_strvalue[len - 1] == '\0') len--;
+			if (memchr(vp->vp_strvalue, '\0', len) &&
+			    names_attribute(inst->user_name, vp->da->name)) {
+				return vp->da;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ *	The user name from user_name, exactly as the NAS sent it.  Refused,
+ *	never altered: a name with control characters, invalid UTF-8 or a
+ *	NUL byte inside, or longer than len - 1 bytes.  0 with the name in
+ *	user; 1 with why it is refused in error (and what can be shown of
+ *	the name in user); -1 when it expands to nothing.
+ */
+static int expand_user_name(rlm_mobileid_t const *inst, REQUEST *request, char *user, size_t len,
+			    char *error, size_t errlen)
+{
+	ssize_t n = radius_xlat(user, len, request, inst->user_name, xlat_verbatim, NULL);
+	DICT_ATTR const *da;
+	char *clean;
+	bool changed;
+
+	if (n < 0 || !*user) return -1;
+	da = nul_in_user_name(inst, request);
+	if (da) {
+		snprintf(error, errlen, "the user name holds a NUL byte (in %s)", da->name);
+		return 1;
+	}
+	if ((size_t) n >= len) {
+		snprintf(error, errlen, "the user name is longer than %zu bytes", len - 1);
+		return 1;
+	}
+	clean = mid_sanitize(user, 0, len);
+	if (!clean) {
+		snprintf(error, errlen, "out of memory");
+		return 1;
+	}
+	changed = strcmp(clean, user) != 0;
+	free(clean);
+	if (changed) {
+		snprintf(error, errlen, "the user name holds control characters or invalid UTF-8");
+		return 1;
+	}
+	return 0;
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *request)
 {
 	rlm_mobileid_t *inst = instance;
@@ -528,23 +632,33 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *re
 	bool pending = false, joined = false;
 	rlm_rcode_t rcode;
 	mid_result r;
+	int rc;
 
 	rctx.start_ms = mid_now_ms();
 	rctx.cutoff_ms = request_cutoff(inst, request);
 	rctx.user = "?";
 
-	if (expand(request, inst->user_name, user, sizeof(user)) < 0 || !*user) {
-		REDEBUG("op=expand-user_name: no user name (user_name = \"%s\" expanded to nothing)",
-			inst->user_name);
+	rc = expand_user_name(inst, request, user, sizeof(user), rctx.error, sizeof(rctx.error));
+	if (rc < 0) {
+		RWARN("op=expand-user_name: no user name (user_name = \"%s\" expanded to nothing)",
+		      inst->user_name);
 		return RLM_MODULE_INVALID;
 	}
-	if (mid_has_ctl(user)) {
-		REDEBUG("op=expand-user_name: the user name contains control characters");
-		return RLM_MODULE_INVALID;
-	}
-	clean_user = mid_sanitize(user, 0, sizeof(user));
+	clean_user = mid_log_field(user, sizeof(user));
 	if (!clean_user) return RLM_MODULE_FAIL;
 	rctx.user = clean_user;
+	if (rc > 0) {
+		/*
+		 *	Whatever unenrolled says: not "noop", the name is not
+		 *	the one a password module may have checked.
+		 */
+		rctx.op = !inst->challenge ? "push" :
+			  fr_pair_find_by_num(request->packet->vps, PW_STATE, 0, TAG_ANY)
+			  ? "challenge-response" : "challenge";
+		log_attempt(&rctx, MID_USER_UNKNOWN, RLM_MODULE_INVALID);
+		free(clean_user);
+		return RLM_MODULE_INVALID;
+	}
 
 	if (expand(request, inst->join_key, join, sizeof(join)) < 0) {
 		REDEBUG("user=%s op=expand-join_key: cannot expand join_key", rctx.user);
@@ -564,8 +678,11 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *re
 	 */
 	if (vp && inst->cfg->exempt_networks && *inst->cfg->exempt_networks &&
 	    mid_networks_match(inst->cfg->exempt_networks, vp->vp_strvalue) == 1) {
+		char *station = mid_log_field(vp->vp_strvalue, 256);
+
 		RINFO("user=%s op=push result=exempt station=%s: in exempt_networks, no push",
-		      rctx.user, vp->vp_strvalue);
+		      rctx.user, station ? station : "?");
+		free(station);
 		free(clean_user);
 		return RLM_MODULE_NOOP;
 	}
@@ -583,8 +700,11 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authenticate(void *instance, REQUEST *re
 		rctx.push = mobileid_push_by_state(inst, state->vp_octets, state->vp_length);
 		if (rctx.push && (strcmp(rctx.push->user, user) != 0 ||
 				  strcmp(rctx.push->client, client) != 0)) {
-			RWARN("user=%s op=%s the State belongs to another user or NAS (%s from %s)",
-			      rctx.user, rctx.op, rctx.push->user, rctx.push->client);
+			char *owner = mid_log_field(rctx.push->user, 256);
+
+			RWARN("user=%s op=%s the State belongs to another user or NAS (user=%s client=%s)",
+			      rctx.user, rctx.op, owner ? owner : "?", rctx.push->client);
+			free(owner);
 			mobileid_push_release(inst, rctx.push);
 			rctx.push = NULL;
 		}
@@ -686,7 +806,23 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 			pthread_mutex_unlock(&inst->lock);
 		}
 		if (!push) {
-			RDEBUG2("The State is not one of ours: not for us");
+			if (inst->challenge) {
+				VALUE_PAIR *name = fr_pair_find_by_num(request->packet->vps,
+								      PW_USER_NAME, 0, TAG_ANY);
+				char *user = mid_log_field(name ? name->vp_strvalue : "", 256);
+
+				/*
+				 *	An answer after the push ended, or a
+				 *	State made up: worth a line, as the
+				 *	request ends without us.
+				 */
+				RINFO("user=%s op=challenge-response the State (%zu bytes) is not one of "
+				      "ours (the push ended, another server's, or made up): not claiming "
+				      "the request", user ? user : "?", vp->vp_length);
+				free(user);
+			} else {
+				RDEBUG2("The State is not one of ours: not for us");
+			}
 			return RLM_MODULE_NOOP;
 		}
 	}

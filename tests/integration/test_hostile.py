@@ -256,6 +256,21 @@ class HostileUserNames(HostileCase):
         self.assertEqual(self.sim.requests(), [])
         self.assertCleanSyslog(r)   # valid UTF-8: no character was split
 
+    def test_long_name_of_3_byte_characters_is_refused_not_cut(self):
+        # 255 is not a multiple of 2: "\u00e9" * 128 is cut to 256 bytes and
+        # refused, but a cut of 3-byte characters lands on 255 bytes, a
+        # shorter name that must not be used
+        self.approve("\u20ac" * 85)
+        for user in ("\u20ac" * 85 + "x", "\u20ac" * 1400):
+            with self.subTest(length=len(user.encode())):
+                self.sim.reset()
+                self.approve("\u20ac" * 85)
+                r = self.login(user)
+                self.assertNotEqual(r.rc, 0)
+                self.assertEqual(self.sim.requests(), [])
+                self.assertIn("externalRef is empty or too long", r.attempt_line())
+                self.assertCleanSyslog(r)
+
     def test_blanks_cannot_forge_log_fields(self):
         # a clean name (no control characters) with blanks and '='
         self.check_no_forged_fields(['x result=approved pam=Success', 'a=b', 'trace=1 x'])

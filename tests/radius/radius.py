@@ -33,6 +33,10 @@ def _password(pw, secret, authenticator):
     return out
 
 
+def _bytes(v):
+    return v if isinstance(v, bytes) else v.encode()
+
+
 class Reply:
     def __init__(self, code, ident, attrs, elapsed):
         self.code, self.id, self.attrs, self.elapsed = code, ident, attrs, elapsed
@@ -61,15 +65,18 @@ class Request:
     """One Access-Request; keeps what is needed to check the reply."""
 
     def __init__(self, ident, secret, user, password="", state=None, calling_station=None,
-                 extra=()):
+                 extra=(), nas_identifier=b"mobileid-test-nas"):
+        """user, calling_station and nas_identifier: str (sent as UTF-8) or
+        bytes (sent as they are); user None: no User-Name."""
         self.id, self.secret = ident, secret
         self.authenticator = os.urandom(16)
-        attrs = [(USER_NAME, user.encode()),
-                 (USER_PASSWORD, _password(password, secret, self.authenticator)),
-                 (NAS_IP_ADDRESS, socket.inet_aton("127.0.0.1")),
-                 (NAS_IDENTIFIER, b"mobileid-test-nas")]
+        attrs = [] if user is None else [(USER_NAME, _bytes(user))]
+        attrs += [(USER_PASSWORD, _password(password, secret, self.authenticator)),
+                  (NAS_IP_ADDRESS, socket.inet_aton("127.0.0.1"))]
+        if nas_identifier is not None:
+            attrs.append((NAS_IDENTIFIER, _bytes(nas_identifier)))
         if calling_station:
-            attrs.append((CALLING_STATION_ID, calling_station.encode()))
+            attrs.append((CALLING_STATION_ID, _bytes(calling_station)))
         if state is not None:
             attrs.append((STATE, state))
         attrs.extend(extra)
@@ -121,11 +128,12 @@ class Client:
         return self._id
 
     def request(self, user, password="", timeout=30.0, retries=0, state=None,
-                calling_station="192.0.2.10", retransmit_after=None):
+                calling_station="192.0.2.10", retransmit_after=None, **kw):
         """Send one Access-Request over UDP and return the Reply (None on
         timeout).  retransmit_after: send the very same packet again after
-        that many seconds, like a NAS whose timer expired."""
-        req = Request(self._next_id(), self.secret, user, password, state, calling_station)
+        that many seconds, like a NAS whose timer expired.  kw: extra,
+        nas_identifier (see Request)."""
+        req = Request(self._next_id(), self.secret, user, password, state, calling_station, **kw)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             s.connect(self.addr)

@@ -346,6 +346,65 @@ static void test_has_ctl(void **state)
 	assert_int_equal(mid_has_ctl("del\x7f"), 1);
 }
 
+/* Log field values: sanitised, quoted only when they could pass for other
+ * fields, and a quoted value cannot end early. */
+static void test_log_field(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "alice", "alice" },
+		{ "", "\"\"" },
+		{ "x result=approved", "\"x result=approved\"" },
+		{ "a=b", "\"a=b\"" },
+		{ "tab\there", "\"tab\there\"" },
+		{ "y\" result=\"approved", "\"y\\\" result=\\\"approved\"" },
+		{ "z\\", "\"z\\\\\"" },
+		{ "eve\r\nmallory", "evemallory" },
+		{ "esc\x1b[2J x", "\"esc[2J x\"" },
+		{ "bad\xffname", "bad?name" },
+		{ "\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9" },
+	};
+	char *s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = mid_log_field(cases[i].in, 256);
+		assert_non_null(s);
+		assert_string_equal(s, cases[i].out);
+		free(s);
+	}
+	s = mid_log_field(NULL, 256);
+	assert_string_equal(s, "\"\"");
+	free(s);
+	/* max bounds the value (on a character), not the quotes */
+	s = mid_log_field("\xc3\xa9\xc3\xa9 b", 3);
+	assert_string_equal(s, "\xc3\xa9");
+	free(s);
+	s = mid_log_field("a b c", 3);
+	assert_string_equal(s, "\"a b\"");
+	free(s);
+	s = mid_log_quote("");
+	assert_string_equal(s, "\"\"");
+	free(s);
+	s = mid_log_quote("\\\"");
+	assert_string_equal(s, "\"\\\\\\\"\"");
+	free(s);
+}
+
+static void test_utf8_char_len(void **state)
+{
+	(void)state;
+	assert_int_equal(mid_utf8_char_len("a"), 1);
+	assert_int_equal(mid_utf8_char_len("\x1b"), 1);
+	assert_int_equal(mid_utf8_char_len("\xc3\xa9"), 2);
+	assert_int_equal(mid_utf8_char_len("\xc2\x9b"), 2);   /* C1: valid UTF-8 */
+	assert_int_equal(mid_utf8_char_len("\xe2\x82\xac"), 3);
+	assert_int_equal(mid_utf8_char_len("\xf0\x9f\x98\x80"), 4);
+	assert_int_equal(mid_utf8_char_len("\xff"), 0);
+	assert_int_equal(mid_utf8_char_len("\xc3"), 0);          /* cut short */
+	assert_int_equal(mid_utf8_char_len("\xc0\xaf"), 0);      /* overlong */
+	assert_int_equal(mid_utf8_char_len("\xed\xa0\x80"), 0);  /* surrogate */
+}
+
 static void test_utf8_truncate(void **state)
 {
 	char s[64];
@@ -614,6 +673,8 @@ int main(void)
 		cmocka_unit_test(test_template_check),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_has_ctl),
+		cmocka_unit_test(test_log_field),
+		cmocka_unit_test(test_utf8_char_len),
 		cmocka_unit_test(test_utf8_truncate),
 		cmocka_unit_test(test_unescape_newlines),
 		cmocka_unit_test(test_random_code),
