@@ -257,16 +257,11 @@ int cmd_enroll(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	login = argv[optind];
 	{
-		const char *const checks[][2] = {
-			{ "LOGIN", login }, { "--service", o.service }, { "--name", o.name },
-			{ "--phone", o.phone }, { "--email", o.email },
-			{ "--device-name", o.device_name },
-		};
+		const char *const extra[][2] = { { "--device-name", o.device_name } };
 
-		for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
-			if (checks[i][1] && (rc = ctl_check_text(ctx, "enroll", checks[i][0],
-			                                         checks[i][1])) != CTL_EXIT_OK)
-				return rc;
+		if ((rc = ctl_check_user_args(ctx, "enroll", login, &o.user, 1, extra)) !=
+		    CTL_EXIT_OK)
+			return rc;
 	}
 	if ((rc = ctl_api_open(ctx, &a)) != CTL_EXIT_OK)
 		return rc;

@@ -73,17 +73,11 @@ static int device_id_ok(const char *s)
 static int check_args(struct ctl_ctx *ctx, const char *cmd, const char *login,
                       const char *device_id, const struct user_opts *o)
 {
-	const char *const checks[][2] = {
-		{ "LOGIN", login }, { "--service", o->service }, { "--name", o->name },
-		{ "--phone", o->phone }, { "--email", o->email }, { "--segment", o->segment },
-		{ "DEVICE-ID", device_id },
-	};
-	int rc;
+	const char *const extra[][2] = { { "--segment", o->segment }, { "DEVICE-ID", device_id } };
+	int rc = ctl_check_user_args(ctx, cmd, login, &o->user, 2, extra);
 
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
-		if (checks[i][1] && (rc = ctl_check_text(ctx, cmd, checks[i][0], checks[i][1])) !=
-		    CTL_EXIT_OK)
-			return rc;
+	if (rc != CTL_EXIT_OK)
+		return rc;
 	if (device_id && !device_id_ok(device_id))
 		return ctl_usage(ctx, cmd, "%s: DEVICE-ID '%s' is not a device id (letters, digits, "
 		                 "'-', '_' and '.'); see 'mobileidctl device list %s'", cmd, device_id,

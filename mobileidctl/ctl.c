@@ -405,6 +405,24 @@ int ctl_user_opt(struct ctl_user_opts *o, int c, const char *arg)
 	}
 }
 
+int ctl_check_user_args(struct ctl_ctx *ctx, const char *cmd, const char *login,
+                        const struct ctl_user_opts *o, size_t n, const char *const extra[][2])
+{
+	const char *const args[][2] = {
+		{ "LOGIN", login }, { "--service", o->service }, { "--name", o->name },
+		{ "--phone", o->phone }, { "--email", o->email },
+	};
+	int rc = CTL_EXIT_OK;
+
+	for (size_t i = 0; rc == CTL_EXIT_OK && i < sizeof(args) / sizeof(args[0]); i++)
+		if (args[i][1])
+			rc = ctl_check_text(ctx, cmd, args[i][0], args[i][1]);
+	for (size_t i = 0; rc == CTL_EXIT_OK && i < n; i++)
+		if (extra[i][1])
+			rc = ctl_check_text(ctx, cmd, extra[i][0], extra[i][1]);
+	return rc;
+}
+
 void ctl_user_attrs(const struct ctl_user_opts *o, const char *attrs[7])
 {
 	attrs[0] = "fullName";

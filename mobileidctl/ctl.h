@@ -137,6 +137,11 @@ int ctl_user_opt(struct ctl_user_opts *o, int c, const char *arg);
 /* The attributes of a new user from o, as mid_admin_create_user takes
  * them: fullName, mobileNumber, email (NULL when not given). */
 void ctl_user_attrs(const struct ctl_user_opts *o, const char *attrs[7]);
+/* ctl_check_text() on LOGIN, the options in o and the extra (name, value)
+ * pairs (n of them; NULL values are skipped): CTL_EXIT_OK or the first
+ * refusal's exit code. */
+int ctl_check_user_args(struct ctl_ctx *ctx, const char *cmd, const char *login,
+                        const struct ctl_user_opts *o, size_t n, const char *const extra[][2]);
 
 /* The externalRef of a login as the modules compute it (mid_external_ref_for)
  * with the warnings (template uses %s without --service; externalref =

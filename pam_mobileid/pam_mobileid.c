@@ -223,36 +223,11 @@ static char *clean(const char *s)
 	return mid_sanitize(s ? s : "-", 0, 256);
 }
 
-/* "text" with \" and \\ escaped: a log field value that cannot end early. */
-static char *quote(const char *text)
-{
-	char *out = malloc(strlen(text) * 2 + 3), *o = out;
-
-	if (!out)
-		return NULL;
-	*o++ = '"';
-	for (const char *p = text; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			*o++ = '\\';
-		*o++ = *p;
-	}
-	*o++ = '"';
-	*o = '\0';
-	return out;
-}
-
-/* A value for a key=value log field: sanitised, and quoted when it is
- * empty or holds a blank, a quote, a backslash or '=', so that no value
- * can pass for fields of its own. */
+/* A key=value log field value that cannot pass for fields of its own
+ * (mid_log_field); a missing value is "-". */
 static char *field(const char *s)
 {
-	char *c = clean(s), *q;
-
-	if (!c || (*c && !strpbrk(c, " \t\"\\=")))
-		return c;
-	q = quote(c);
-	free(c);
-	return q;
+	return mid_log_field(s ? s : "-", 256);
 }
 
 /* ONE line per attempt.  result is mid_result_name() or why the push was
@@ -273,7 +248,7 @@ static void log_attempt(pam_handle_t *pamh, const mid_request *req, mid_handle *
 		prio = LOG_WARNING;
 	}
 	if (cwhy && *cwhy)
-		error = quote(cwhy);   /* text from the server and the user: escaped */
+		error = mid_log_quote(cwhy);   /* text from the server and the user: escaped */
 	pam_syslog(pamh, prio, "user=%s service=%s rhost=%s externalref=%s result=%s pam=%s "
 	           "transaction=%s trace=%s duration_ms=%ld%s%s%s",
 	           user ? user : "?", service ? service : "?", rhost ? rhost : "?",
