@@ -288,6 +288,14 @@ static void test_verifid_enrollment(void **state)
 		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\\u001b]8;;evil\"}",
 		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/a b\"}",
 		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\\\"><script>\"}",
+		/* Found by fuzz/fuzz_verifid: a C1 control (U+009B is a terminal's
+		 * CSI) or a raw non-ASCII byte in the link, a C1 control in the Id. */
+		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\\u009b31m\"}",
+		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\xc2\x9b" "31m\"}",
+		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\xff\"}",
+		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.\xc3\xa9xample/\"}",
+		"{\"Id\":\"x\\u009b2J\",\"EnrollUrl\":\"https://v.example/e\"}",
+		"{\"Id\":\"x\\u0007\",\"EnrollUrl\":\"https://v.example/e\"}",
 		"{\"EnrollUrl\":\"https://v.example/e\"}",
 		"{\"Id\":\"\",\"EnrollUrl\":\"https://v.example/e\"}",
 		"[\"https://v.example/e\"]",
