@@ -249,6 +249,10 @@ static void test_iso8601(void **state)
 		"2021-13-01T00:00:00Z", "2021-01-21T22:61:00Z", "2021-01-21T22:47:27.Z",
 		"2021-01-21T22:47:27Zjunk", "2021-01-21T22:47:27+1:00", "1969-12-31T23:59:59Z",
 		"2021-1-21T22:47:27Z",
+		/* Found by fuzz/fuzz_admin_registration: signs and blanks where
+		 * sscanf's %2d took them. */
+		"2021-01-02T22:47:-0Z", "2021-01-21T22:47:27+-1:00", "2021-01-21T22:47:27+01:-0",
+		"2021- 1-21T22:47:27Z", "+021-01-21T22:47:27Z", "2021-01-21T 2:47:27Z",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(mid_parse_iso8601(bad[i]), -1);
