@@ -27,6 +27,7 @@
 #include "csvrows.h"
 #include "mid_config.h"
 #include "preenroll.h"
+#include "util.h"
 
 #define assert_contains(hay, needle) do { \
 	const char *h_ = (hay), *n_ = (needle); \
@@ -563,6 +564,49 @@ static void test_af_records(void **state)
 	assert_contains(err, "field 1 (MAINTCODE): empty");
 }
 
+/* Error lines go to the admin's terminal.  Found by fuzz/fuzz_authfile: a
+ * CR, an escape sequence or a C1 control in a value that is quoted back,
+ * or in the name of a column that is not read (the debug note), reached
+ * the terminal; "%.10s" cut a character in two. */
+static int printable(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 &&
+		                                                  p[1] < 0xa0))
+			return 0;
+	return mid_utf8_valid(s);
+}
+
+static void test_af_messages_printable(void **state)
+{
+	struct af_header h;
+	struct af_record r;
+	char line[300], err[400];
+
+	(void)state;
+	assert_int_equal(parse_line(INCR, "eo\rDA|123|P|John|12|J", &r, err, sizeof(err)), -1);
+	assert_contains(err, "field 1 (MAINTCODE): 'eoDA' is neither A");
+	assert_true(printable(err));
+	assert_int_equal(parse_line(FULL, "123||\x1b[2J|John|12|DD|J||", &r, err, sizeof(err)), -1);
+	assert_contains(err, "field 3 (USER TYPE): '[2J' is neither P");
+	assert_true(printable(err));
+	assert_int_equal(parse_line(FULL, "123||P|John|12\xc2\x9b" "31m|DD|J||", &r, err,
+	                            sizeof(err)), -1);
+	assert_contains(err, "'1231m' is not a number");
+	assert_true(printable(err));
+	/* Ten bytes of it at most, no character cut in two. */
+	assert_int_equal(parse_line(FULL, "123||P|John|12|D\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	                            "\xc3\xa9|J||", &r, err, sizeof(err)), -1);
+	assert_contains(err, "'D\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9' is not 1 or 2");
+	assert_true(printable(err));
+
+	snprintf(line, sizeof(line), "UUID|USER TYPE|USER NAME|ACCOUNT NUMBER|ACCOUNT NAME|"
+	         "S\x1b]0;x\aSN|DOB");
+	assert_int_equal(af_header_parse(line, &h, err, sizeof(err)), 0);
+	assert_string_equal(h.unused, "S]0;xSN, DOB");
+	af_header_free(&h);
+}
+
 static void test_af_names(void **state)
 {
 	(void)state;
@@ -888,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_pre_name),
 		cmocka_unit_test(test_af_header),
 		cmocka_unit_test(test_af_records),
+		cmocka_unit_test(test_af_messages_printable),
 		cmocka_unit_test(test_af_names),
 		cmocka_unit_test_setup_teardown(test_map_roundtrip, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_map_keeps_0640, map_setup, map_teardown),
