@@ -336,6 +336,16 @@ static void test_pre_numbers(void **state)
 	check("+4420794", "1", PRE_RC_COUNTRY, "+44");      /* invalid, but not US anyway */
 }
 
+/* Found by fuzz/fuzz_preenroll: the number was quoted back raw in the
+ * reason, which goes to the admin's terminal. */
+static void test_pre_reason_printable(void **state)
+{
+	(void)state;
+	check("+1201555 \x1a+01", "1", PRE_RC_NOT_MOBILE, "'+1201555 +01'");
+	check("\x1b[2J+447400123456", "1", PRE_RC_NOT_MOBILE, "'[2J+447400123456': not a phone");
+	check("+1800253\xc2\x9b" "0000", "1", PRE_RC_NOT_MOBILE, "'+18002530000': not a phone");
+}
+
 static void test_pre_row_structure(void **state)
 {
 	struct pre_header h;
@@ -400,6 +410,22 @@ static void test_pre_body(void **state)
 	                    "\"mobileNumber\":\"+12015550123\",\"fullName\":"
 	                    "\"Jos\xc3\xa9 \\\"J\\\" Doe\"}}");
 	free(body);
+
+	/* Found by fuzz/fuzz_preenroll: a name longer than 1023 bytes was cut
+	 * inside a character, and the body was not UTF-8.  All of it now. */
+	{
+		char name[1100];
+		memset(name, 'A', 1022);
+		snprintf(name + 1022, sizeof(name) - 1022, "\xc3\xa9\xc3\xa9");
+		mkrow(&t, 2, NULL, 3, "2015550123", name, "");
+		pre_row_check(&h, &codes, &t.row, &pr);
+		assert_int_equal(pr.rc, PRE_RC_PENDING);
+		body = pre_row_body(&h, &t.row, &pr);
+		assert_non_null(body);
+		assert_true(mid_utf8_valid(body));
+		assert_contains(body, name);
+		free(body);
+	}
 	pre_header_free(&h);
 }
 
@@ -925,6 +951,7 @@ int main(void)
 		cmocka_unit_test(test_csv_stop),
 		cmocka_unit_test(test_pre_header),
 		cmocka_unit_test(test_pre_numbers),
+		cmocka_unit_test(test_pre_reason_printable),
 		cmocka_unit_test(test_pre_row_structure),
 		cmocka_unit_test(test_pre_body),
 		cmocka_unit_test(test_pre_codes),
