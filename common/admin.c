@@ -32,6 +32,16 @@ int mid_external_ref_for(const mid_config *cfg, const char *user, const char *se
 
 /* ---- parsers --------------------------------------------------------------------------- */
 
+/* 1 if s starts with layout, where 'd' stands for a decimal digit: sscanf's
+ * %2d alone takes signs and blanks ("22:47:-0Z"). */
+static int layout_ok(const char *s, const char *layout)
+{
+	for (; *layout; s++, layout++)
+		if (*layout == 'd' ? (*s < '0' || *s > '9') : *s != *layout)
+			return 0;
+	return 1;
+}
+
 int64_t mid_parse_iso8601(const char *s)
 {
 	int y, mo, d, h, mi, sec, n = 0, tzh = 0, tzm = 0;
@@ -40,8 +50,8 @@ int64_t mid_parse_iso8601(const char *s)
 	time_t t;
 	const char *p;
 
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-	    n != 19)
+	if (!s || !layout_ok(s, "dddd-dd-ddTdd:dd:dd") ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || sec > 60 ||
 	    y < 1970 || h < 0 || mi < 0 || sec < 0)
@@ -61,7 +71,8 @@ int64_t mid_parse_iso8601(const char *s)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		int sign = *p == '-' ? -1 : 1;
-		if (sscanf(p + 1, "%2d:%2d%n", &tzh, &tzm, &n) != 2 || n != 5 || tzh > 23 || tzm > 59)
+		if (!layout_ok(p + 1, "dd:dd") || sscanf(p + 1, "%2d:%2d%n", &tzh, &tzm, &n) != 2 ||
+		    n != 5 || tzh > 23 || tzm > 59)
 			return -1;
 		tzh *= sign;
 		tzm *= sign;

@@ -98,7 +98,9 @@ void mid_dqe_mask_phone(const char *phone, char *out, size_t outlen);
  * of memory: -1). */
 int mid_dqe_split_name(const char *full, char **given, char **family);
 
-/* The person: one value per user_infos key ("" when unknown). */
+/* The person: one value per user_infos key ("" when unknown): trimmed,
+ * valid UTF-8 without control characters (invalid bytes become '?'), at
+ * most 256 bytes. */
 typedef struct mid_dqe_person {
 	char *v[MID_DQE_INFO_COUNT];
 	unsigned from_gecos;   /* bit per field that came from GECOS */

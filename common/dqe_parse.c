@@ -377,19 +377,28 @@ void mid_dqe_mask_phone(const char *phone, char *out, size_t outlen)
 
 static char *trimmed(const char *s, size_t n)
 {
-	char *r;
+	char *raw, *r;
+	size_t skip, len;
 
-	while (n && strchr(" \t", *s)) {
-		s++;
-		n--;
-	}
-	while (n && strchr(" \t", s[n - 1]))
-		n--;
-	if (!(r = malloc(n + 1)))
+	if (!(raw = malloc(n + 1)))
 		return NULL;
-	memcpy(r, s, n);
-	r[n] = '\0';
+	memcpy(raw, s, n);
+	raw[n] = '\0';
+	/* Valid UTF-8 without control characters: DQE refuses a user_infos
+	 * that is not JSON text (error 06), and a Latin-1 GECOS name or a byte
+	 * json-c let through would make it so.  Then without surrounding
+	 * blanks, at most VALUE_MAX bytes. */
+	r = mid_sanitize(raw, 0, n);
+	mid_free_secret(raw);
+	if (!r)
+		return NULL;
+	skip = strspn(r, " \t");
+	len = strlen(r + skip);
+	memmove(r, r + skip, len + 1);
 	mid_utf8_truncate(r, VALUE_MAX);
+	len = strlen(r);
+	while (len && strchr(" \t", r[len - 1]))
+		r[--len] = '\0';
 	return r;
 }
 

@@ -38,6 +38,27 @@ static json_object *parse_object(const char *body, size_t len, char *err, size_t
 	return mid_json_parse_object(body, len, err, errlen);
 }
 
+/* 1 if the URL is printable ASCII without the characters a URL must
+ * escape: no control character (C0, DEL, or C1 such as U+009B, a
+ * terminal's CSI), no invalid UTF-8 or any other non-ASCII byte. */
+static int url_chars_ok(const char *url)
+{
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("\"<>\\^`{|}", *p))
+			return 0;
+	return 1;
+}
+
+/* 1 if s is valid UTF-8 without control characters (C1 included). */
+static int printable(const char *s)
+{
+	char *clean = mid_sanitize(s, 0, strlen(s));
+	int ok = clean && !strcmp(clean, s);
+
+	free(clean);
+	return ok;
+}
+
 void mid_verifid_enrollment_free(mid_verifid_enrollment *e)
 {
 	if (!e)
@@ -60,11 +81,11 @@ int mid_parse_verifid_enrollment(const char *body, size_t len, mid_verifid_enrol
 	id = mid_json_str(obj, "Id");
 	/* The URL goes to a user's terminal: https, printable, bounded. */
 	if (!url || strncmp(url, "https://", 8) != 0 || !url[8] || strlen(url) > 2048 ||
-	    mid_has_ctl(url) || strpbrk(url, " \t\"<>\\^`{|}\x7f")) {
+	    !url_chars_ok(url)) {
 		mid_seterr(err, errlen, "no usable EnrollUrl in the enrollment");
 		goto out;
 	}
-	if (!id || !*id || strlen(id) >= sizeof(e->id) || mid_has_ctl(id)) {
+	if (!id || !*id || strlen(id) >= sizeof(e->id) || !printable(id)) {
 		mid_seterr(err, errlen, "no usable Id in the enrollment");
 		goto out;
 	}

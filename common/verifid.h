@@ -31,7 +31,8 @@ typedef struct mid_verifid_enrollment {
 void mid_verifid_enrollment_free(mid_verifid_enrollment *e);
 
 /* The 200 answer: the enrollment object; EnrollUrl must be an https:// URL
- * without control characters. */
+ * of printable ASCII (no control character, C1 included, no raw non-ASCII
+ * byte), Id printable UTF-8. */
 int mid_parse_verifid_enrollment(const char *body, size_t len, mid_verifid_enrollment *e,
                                  char *err, size_t errlen);
 

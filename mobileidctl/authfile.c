@@ -116,7 +116,8 @@ int af_header_parse(char *line, struct af_header *h, char *err, size_t errlen)
 		int col = -1;
 
 		f = trim(f);
-		if (!(h->names[i] = strdup(*f ? f : "(no name)"))) {
+		/* Kept for messages only: printable. */
+		if (!(h->names[i] = mid_sanitize(*f ? f : "(no name)", 0, 128))) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -127,8 +128,10 @@ int af_header_parse(char *line, struct af_header *h, char *err, size_t errlen)
 				col = known[k].col;
 		if (col < 0) {
 			size_t o = strlen(h->unused);
-			snprintf(h->unused + o, sizeof(h->unused) - o, "%s%s", o ? ", " : "",
-			         h->names[i]);
+			/* Whole names only: no character cut in two. */
+			if (o + 2 + strlen(h->names[i]) < sizeof(h->unused))
+				snprintf(h->unused + o, sizeof(h->unused) - o, "%s%s", o ? ", " : "",
+				         h->names[i]);
 			continue;
 		}
 		if (h->col[col] >= 0) {
@@ -162,6 +165,18 @@ int af_header_parse(char *line, struct af_header *h, char *err, size_t errlen)
 fail:
 	af_header_free(h);
 	return -1;
+}
+
+/* A value for an error line: valid UTF-8 without control characters (a
+ * CR or an escape sequence would rewrite the admin's terminal), at most
+ * len - 1 bytes without splitting a character. */
+static const char *shown(const char *v, char *buf, size_t len)
+{
+	char *clean = mid_sanitize(v, 0, len - 1);
+
+	snprintf(buf, len, "%s", clean ? clean : "?");
+	free(clean);
+	return buf;
 }
 
 /* UTF-8 characters in s. */
@@ -202,7 +217,7 @@ static int text_field(const struct af_header *h, int col, const char *v, int req
 int af_record_parse(const struct af_header *h, char *line, struct af_record *r,
                     char *err, size_t errlen)
 {
-	char *v[AF_NCOLS] = { 0 }, *p = line;
+	char *v[AF_NCOLS] = { 0 }, *p = line, sv[44];
 	int n = count_fields(line);
 	size_t len;
 
@@ -226,8 +241,8 @@ int af_record_parse(const struct af_header *h, char *line, struct af_record *r,
 		else if (!*v[AF_MAINT])
 			FIELD_ERR(AF_MAINT, "empty (A to add or update, D to delete)");
 		else
-			FIELD_ERR(AF_MAINT, "'%.10s' is neither A (add or update) nor D (delete)",
-			          mid_utf8_valid(v[AF_MAINT]) ? v[AF_MAINT] : "?");
+			FIELD_ERR(AF_MAINT, "'%s' is neither A (add or update) nor D (delete)",
+			          shown(v[AF_MAINT], sv, 11));
 	}
 
 	/* Identifiers may be SSNs: never show their values. */
@@ -251,8 +266,8 @@ int af_record_parse(const struct af_header *h, char *line, struct af_record *r,
 	}
 
 	if (strcmp(v[AF_USER_TYPE], "P") && strcmp(v[AF_USER_TYPE], "N"))
-		FIELD_ERR(AF_USER_TYPE, "'%.10s' is neither P (consumer) nor N (business)",
-		          mid_utf8_valid(v[AF_USER_TYPE]) ? v[AF_USER_TYPE] : "?");
+		FIELD_ERR(AF_USER_TYPE, "'%s' is neither P (consumer) nor N (business)",
+		          shown(v[AF_USER_TYPE], sv, 11));
 	if (h->col[AF_SUID] >= 0 && *v[AF_SUID] && v[AF_USER_TYPE][0] != 'N')
 		FIELD_ERR(AF_USER_TYPE, "a sub-user (SUID set) must be a business user (N)");
 	if (text_field(h, AF_USER_NAME, v[AF_USER_NAME], 1, err, errlen) != 0)
@@ -264,16 +279,14 @@ int af_record_parse(const struct af_header *h, char *line, struct af_record *r,
 	if (len > MID_ACCTMAP_FIELD_MAX)
 		FIELD_ERR(AF_ACCOUNT_NUMBER, "longer than %d digits", MID_ACCTMAP_FIELD_MAX);
 	if (strspn(v[AF_ACCOUNT_NUMBER], "0123456789") != len)
-		FIELD_ERR(AF_ACCOUNT_NUMBER, "'%.40s' is not a number (digits only)",
-		          mid_utf8_valid(v[AF_ACCOUNT_NUMBER]) && !mid_has_ctl(v[AF_ACCOUNT_NUMBER])
-		          ? v[AF_ACCOUNT_NUMBER] : "?");
+		FIELD_ERR(AF_ACCOUNT_NUMBER, "'%s' is not a number (digits only)",
+		          shown(v[AF_ACCOUNT_NUMBER], sv, 41));
 
 	if (h->col[AF_ACCOUNT_TYPE] >= 0) {
 		len = strlen(v[AF_ACCOUNT_TYPE]);
 		if (len > 2 || strspn(v[AF_ACCOUNT_TYPE], ALNUM) != len)
-			FIELD_ERR(AF_ACCOUNT_TYPE, "'%.10s' is not 1 or 2 letters or digits",
-			          mid_utf8_valid(v[AF_ACCOUNT_TYPE]) && !mid_has_ctl(v[AF_ACCOUNT_TYPE])
-			          ? v[AF_ACCOUNT_TYPE] : "?");
+			FIELD_ERR(AF_ACCOUNT_TYPE, "'%s' is not 1 or 2 letters or digits",
+			          shown(v[AF_ACCOUNT_TYPE], sv, 11));
 	}
 	if (text_field(h, AF_ACCOUNT_NAME, v[AF_ACCOUNT_NAME], 1, err, errlen) != 0)
 		return -1;

@@ -180,10 +180,22 @@ static void trim_copy(char *dst, size_t max, const char *s)
 	dst[len] = '\0';
 }
 
+/* A value for the reason (printed on the admin's terminal): without
+ * control characters, at most len - 1 bytes without splitting a
+ * character. */
+static const char *shown(const char *v, char *buf, size_t len)
+{
+	char *clean = mid_sanitize(v, 0, len - 1);
+
+	snprintf(buf, len, "%s", clean ? clean : "?");
+	free(clean);
+	return buf;
+}
+
 void pre_row_check(const struct pre_header *h, const struct pre_codes *codes,
                    const ctl_csv_row *row, struct pre_row *out)
 {
-	char number[128], codes_text[160];
+	char number[128], codes_text[160], sv[128];
 	ctl_phone ph;
 	const char *v;
 
@@ -226,27 +238,28 @@ void pre_row_check(const struct pre_header *h, const struct pre_codes *codes,
 	}
 	if (ph.kind == CTL_PHONE_UNPARSABLE) {
 		out->rc = PRE_RC_NOT_MOBILE;
-		snprintf(out->reason, sizeof(out->reason), "%s '%s': %s", PRE_MOBILE, number,
-		         ph.reason);
+		snprintf(out->reason, sizeof(out->reason), "%s '%s': %s", PRE_MOBILE,
+		         shown(number, sv, sizeof(sv)), ph.reason);
 		return;
 	}
 	if (!code_ok(codes, ph.country_code)) {
 		pre_codes_format(codes, codes_text, sizeof(codes_text));
 		out->rc = PRE_RC_COUNTRY;
 		snprintf(out->reason, sizeof(out->reason), "%s '%s': country code +%d is not "
-		         "accepted (accepted: %s)", PRE_MOBILE, number, ph.country_code, codes_text);
+		         "accepted (accepted: %s)", PRE_MOBILE, shown(number, sv, sizeof(sv)),
+		         ph.country_code, codes_text);
 		return;
 	}
 	if (ph.kind == CTL_PHONE_INVALID) {
 		out->rc = PRE_RC_NOT_MOBILE;
-		snprintf(out->reason, sizeof(out->reason), "%s '%s': %s", PRE_MOBILE, number,
-		         ph.reason);
+		snprintf(out->reason, sizeof(out->reason), "%s '%s': %s", PRE_MOBILE,
+		         shown(number, sv, sizeof(sv)), ph.reason);
 		return;
 	}
 	if (!ph.mobile) {
 		out->rc = PRE_RC_NOT_MOBILE;
 		snprintf(out->reason, sizeof(out->reason), "%s '%s' is a %s number, not a mobile "
-		         "number", PRE_MOBILE, number, ph.type);
+		         "number", PRE_MOBILE, shown(number, sv, sizeof(sv)), ph.type);
 		return;
 	}
 	snprintf(out->e164, sizeof(out->e164), "%s", ph.e164);
@@ -258,8 +271,8 @@ void pre_row_check(const struct pre_header *h, const struct pre_codes *codes,
 
 		trim_copy(tmp, sizeof(tmp), ref);
 		if (!*tmp || strlen(tmp) > PRE_REF_MAX || mid_has_ctl(tmp)) {
-			snprintf(out->reason, sizeof(out->reason), "column %.64s (the externalRef): %s",
-			         h->names[h->ref_col], !*tmp ? "empty" :
+			snprintf(out->reason, sizeof(out->reason), "column %s (the externalRef): %s",
+			         shown(h->names[h->ref_col], sv, 65), !*tmp ? "empty" :
 			         mid_has_ctl(tmp) ? "holds control characters" : "longer than 255 bytes");
 			return;
 		}
@@ -271,23 +284,26 @@ void pre_row_check(const struct pre_header *h, const struct pre_codes *codes,
 char *pre_row_body(const struct pre_header *h, const ctl_csv_row *row, const struct pre_row *pr)
 {
 	json_object *body = json_object_new_object(), *attrs = json_object_new_object();
-	char name[1024];
+	const char *full = h->name_col != NO_COL ? row->fields[h->name_col] : "";
+	/* The whole name, as the other columns: a fixed buffer cut it inside a
+	 * character, and the API refuses a body that is not UTF-8. */
+	char *name = malloc(strlen(full) + 1);
 	char *out = NULL;
 
-	if (!body || !attrs) {
+	if (!body || !attrs || !name) {
 		json_object_put(body);
 		json_object_put(attrs);
+		free(name);
 		return NULL;
 	}
 	json_object_object_add(body, "externalRef", json_object_new_string(pr->external_ref));
 	/* The columns' names (the canonical spelling for the two the spec
 	 * names, as mobileidctl enroll does): the number in E.164 form. */
 	json_object_object_add(attrs, PRE_MOBILE, json_object_new_string(pr->e164));
-	if (h->name_col != NO_COL) {
-		trim_copy(name, sizeof(name), row->fields[h->name_col]);
-		if (*name)
-			json_object_object_add(attrs, PRE_FULLNAME, json_object_new_string(name));
-	}
+	trim_copy(name, strlen(full) + 1, full);
+	if (*name)
+		json_object_object_add(attrs, PRE_FULLNAME, json_object_new_string(name));
+	free(name);
 	for (size_t i = 0; i < h->ncols && i < row->nfields; i++) {
 		if (i == h->mobile_col || i == h->name_col || !*row->fields[i])
 			continue;

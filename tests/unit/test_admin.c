@@ -244,6 +244,10 @@ static void test_iso8601(void **state)
 		"2021-13-01T00:00:00Z", "2021-01-21T22:61:00Z", "2021-01-21T22:47:27.Z",
 		"2021-01-21T22:47:27Zjunk", "2021-01-21T22:47:27+1:00", "1969-12-31T23:59:59Z",
 		"2021-1-21T22:47:27Z",
+		/* Found by fuzz/fuzz_admin_registration: signs and blanks where
+		 * sscanf's %2d took them. */
+		"2021-01-02T22:47:-0Z", "2021-01-21T22:47:27+-1:00", "2021-01-21T22:47:27+01:-0",
+		"2021- 1-21T22:47:27Z", "+021-01-21T22:47:27Z", "2021-01-21T 2:47:27Z",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(mid_parse_iso8601(bad[i]), -1);
@@ -283,6 +287,14 @@ static void test_verifid_enrollment(void **state)
 		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\\u001b]8;;evil\"}",
 		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/a b\"}",
 		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\\\"><script>\"}",
+		/* Found by fuzz/fuzz_verifid: a C1 control (U+009B is a terminal's
+		 * CSI) or a raw non-ASCII byte in the link, a C1 control in the Id. */
+		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\\u009b31m\"}",
+		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\xc2\x9b" "31m\"}",
+		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.example/\xff\"}",
+		"{\"Id\":\"x\",\"EnrollUrl\":\"https://v.\xc3\xa9xample/\"}",
+		"{\"Id\":\"x\\u009b2J\",\"EnrollUrl\":\"https://v.example/e\"}",
+		"{\"Id\":\"x\\u0007\",\"EnrollUrl\":\"https://v.example/e\"}",
 		"{\"EnrollUrl\":\"https://v.example/e\"}",
 		"{\"Id\":\"\",\"EnrollUrl\":\"https://v.example/e\"}",
 		"[\"https://v.example/e\"]",

@@ -27,6 +27,7 @@
 #include "mid_config.h"
 #include "preenroll.h"
 #include "testutil.h"
+#include "util.h"
 
 /* ---- CSV records -------------------------------------------------------------------- */
 
@@ -329,6 +330,16 @@ static void test_pre_numbers(void **state)
 	check("+4420794", "1", PRE_RC_COUNTRY, "+44");      /* invalid, but not US anyway */
 }
 
+/* Found by fuzz/fuzz_preenroll: the number was quoted back raw in the
+ * reason, which goes to the admin's terminal. */
+static void test_pre_reason_printable(void **state)
+{
+	(void)state;
+	check("+1201555 \x1a+01", "1", PRE_RC_NOT_MOBILE, "'+1201555 +01'");
+	check("\x1b[2J+447400123456", "1", PRE_RC_NOT_MOBILE, "'[2J+447400123456': not a phone");
+	check("+1800253\xc2\x9b" "0000", "1", PRE_RC_NOT_MOBILE, "'+18002530000': not a phone");
+}
+
 static void test_pre_row_structure(void **state)
 {
 	struct pre_header h;
@@ -393,6 +404,22 @@ static void test_pre_body(void **state)
 	                    "\"mobileNumber\":\"+12015550123\",\"fullName\":"
 	                    "\"Jos\xc3\xa9 \\\"J\\\" Doe\"}}");
 	free(body);
+
+	/* Found by fuzz/fuzz_preenroll: a name longer than 1023 bytes was cut
+	 * inside a character, and the body was not UTF-8.  All of it now. */
+	{
+		char name[1100];
+		memset(name, 'A', 1022);
+		snprintf(name + 1022, sizeof(name) - 1022, "\xc3\xa9\xc3\xa9");
+		mkrow(&t, 2, NULL, 3, "2015550123", name, "");
+		pre_row_check(&h, &codes, &t.row, &pr);
+		assert_int_equal(pr.rc, PRE_RC_PENDING);
+		body = pre_row_body(&h, &t.row, &pr);
+		assert_non_null(body);
+		assert_true(mid_utf8_valid(body));
+		assert_contains(body, name);
+		free(body);
+	}
 	pre_header_free(&h);
 }
 
@@ -555,6 +582,49 @@ static void test_af_records(void **state)
 	assert_contains(err, "field 1 (MAINTCODE): 'a' is neither A");
 	assert_int_equal(parse_line(INCR, "|123|P|John|12|J", &r, err, sizeof(err)), -1);
 	assert_contains(err, "field 1 (MAINTCODE): empty");
+}
+
+/* Error lines go to the admin's terminal.  Found by fuzz/fuzz_authfile: a
+ * CR, an escape sequence or a C1 control in a value that is quoted back,
+ * or in the name of a column that is not read (the debug note), reached
+ * the terminal; "%.10s" cut a character in two. */
+static int printable(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 &&
+		                                                  p[1] < 0xa0))
+			return 0;
+	return mid_utf8_valid(s);
+}
+
+static void test_af_messages_printable(void **state)
+{
+	struct af_header h;
+	struct af_record r;
+	char line[300], err[400];
+
+	(void)state;
+	assert_int_equal(parse_line(INCR, "eo\rDA|123|P|John|12|J", &r, err, sizeof(err)), -1);
+	assert_contains(err, "field 1 (MAINTCODE): 'eoDA' is neither A");
+	assert_true(printable(err));
+	assert_int_equal(parse_line(FULL, "123||\x1b[2J|John|12|DD|J||", &r, err, sizeof(err)), -1);
+	assert_contains(err, "field 3 (USER TYPE): '[2J' is neither P");
+	assert_true(printable(err));
+	assert_int_equal(parse_line(FULL, "123||P|John|12\xc2\x9b" "31m|DD|J||", &r, err,
+	                            sizeof(err)), -1);
+	assert_contains(err, "'1231m' is not a number");
+	assert_true(printable(err));
+	/* Ten bytes of it at most, no character cut in two. */
+	assert_int_equal(parse_line(FULL, "123||P|John|12|D\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	                            "\xc3\xa9|J||", &r, err, sizeof(err)), -1);
+	assert_contains(err, "'D\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9' is not 1 or 2");
+	assert_true(printable(err));
+
+	snprintf(line, sizeof(line), "UUID|USER TYPE|USER NAME|ACCOUNT NUMBER|ACCOUNT NAME|"
+	         "S\x1b]0;x\aSN|DOB");
+	assert_int_equal(af_header_parse(line, &h, err, sizeof(err)), 0);
+	assert_string_equal(h.unused, "S]0;xSN, DOB");
+	af_header_free(&h);
 }
 
 static void test_af_names(void **state)
@@ -868,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_csv_stop),
 		cmocka_unit_test(test_pre_header),
 		cmocka_unit_test(test_pre_numbers),
+		cmocka_unit_test(test_pre_reason_printable),
 		cmocka_unit_test(test_pre_row_structure),
 		cmocka_unit_test(test_pre_body),
 		cmocka_unit_test(test_pre_codes),
@@ -875,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_pre_name),
 		cmocka_unit_test(test_af_header),
 		cmocka_unit_test(test_af_records),
+		cmocka_unit_test(test_af_messages_printable),
 		cmocka_unit_test(test_af_names),
 		cmocka_unit_test_setup_teardown(test_map_roundtrip, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_map_keeps_0640, map_setup, map_teardown),

@@ -544,6 +544,48 @@ static void test_person_name_fallbacks(void **state)
 	mid_config_free(cfg);
 }
 
+/* Found by fuzz/fuzz_dqe_person: a Latin-1 GECOS name, or a byte json-c
+ * let through in an attribute, made user_infos invalid UTF-8, which DQE
+ * refuses as "not a valid JSON" (error 06: an internal error); control
+ * characters left blanks around a name. */
+static void test_person_values_clean(void **state)
+{
+	mid_config *cfg = dqe_config();
+	mid_dqe_person p;
+	char err[200], *infos, *given, *family;
+	json_tokener *tok;
+	json_object *obj;
+
+	(void)state;
+	assert_int_equal(mid_dqe_person_from_user(cfg, L("{\"attributes\":{\"phone\":"
+	                                                 "\"+33 6 12\xa6 34\",\"email\":"
+	                                                 "\"\\u0007 a@b.example\"}}"),
+	                                          "Jos\xe9 Garc\xed" "a,\x1c", &p, err, sizeof(err)), 0);
+	assert_string_equal(p.v[MID_DQE_FIRSTNAME], "Jos?");
+	assert_string_equal(p.v[MID_DQE_LASTNAME], "Garc?a");
+	assert_string_equal(p.v[MID_DQE_PHONE], "+33 6 12? 34");
+	assert_string_equal(p.v[MID_DQE_EMAIL], "a@b.example");
+	infos = mid_dqe_user_infos_json(&p);
+	assert_non_null(infos);
+	assert_true(mid_utf8_valid(infos));
+	tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, infos, (int)strlen(infos));
+	assert_non_null(obj);
+	json_object_put(obj);
+	json_tokener_free(tok);
+	free(infos);
+	mid_dqe_person_free(&p);
+
+	/* A control character between blanks: no blank left around the name. */
+	assert_int_equal(mid_dqe_split_name("\xff\t\x1c Durand ", &given, &family), 0);
+	assert_string_equal(given, "?");
+	assert_string_equal(family, "Durand");
+	free(given);
+	free(family);
+	mid_config_free(cfg);
+}
+
 static void test_user_infos_json(void **state)
 {
 	mid_dqe_person p = { 0 };
@@ -872,6 +914,7 @@ int main(void)
 		cmocka_unit_test(test_split_name),
 		cmocka_unit_test(test_person_from_attributes),
 		cmocka_unit_test(test_person_name_fallbacks),
+		cmocka_unit_test(test_person_values_clean),
 		cmocka_unit_test(test_user_infos_json),
 		cmocka_unit_test(test_gecos_lookup),
 		cmocka_unit_test(test_config_defaults),
