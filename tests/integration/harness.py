@@ -8,7 +8,6 @@ import re
 import shutil
 import signal
 import ssl
-import stat
 import subprocess
 import sys
 import tempfile
@@ -266,6 +265,25 @@ class PamEnv:
         res = PamResult(p.returncode, p.stdout, err, lines, elapsed)
         res.syslog_file = syslog   # the raw bytes, for tests of what reaches syslog
         return res
+
+
+URL_SAFE = re.compile(r"^[A-Za-z0-9/_.~%-]*$")
+
+
+def clean_requests(test, sim):
+    """Every API request the simulator saw, checked: a URL-safe path and
+    query, a JSON body that parsed (valid UTF-8 and JSON, else the
+    simulator logs a string), none refused as malformed.  The requests."""
+    reqs = sim.requests()
+    for r in reqs:
+        test.assertRegex(r["path"], URL_SAFE)
+        test.assertNotIn("/../", r["path"] + "/")
+        for k, v in r["query"].items():
+            test.assertRegex(k + v, r"^[A-Za-z0-9_.~,-]*$")
+        if r["method"] in ("POST", "PATCH") and not r["path"].endswith("/token"):
+            test.assertIsInstance(r["body"], dict, "not JSON: %r" % (r["body"],))
+        test.assertNotEqual(r["status"], 400, "the API refused a request: %r" % r)
+    return reqs
 
 
 def require(cond, reason):
