@@ -55,7 +55,7 @@ def machine():
                     break
     except OSError:
         pass
-    mem = rss = 0
+    mem = 0
     with open("/proc/meminfo") as f:
         for line in f:
             if line.startswith("MemTotal:"):
