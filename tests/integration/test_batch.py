@@ -78,8 +78,10 @@ class Ctl:
     def run(self, *args, env=None, timeout=120):
         e = dict(os.environ)
         e.update(env or {})
-        return subprocess.run([CTL, "-c", self.conf] + list(args), capture_output=True,
-                              env=e, timeout=timeout)
+        p = subprocess.run([CTL, "-c", self.conf] + list(args), capture_output=True,
+                           env=e, timeout=timeout)
+        harness.check_sanitizer("mobileidctl", p.stderr)
+        return p
 
 
 class Batch(unittest.TestCase):

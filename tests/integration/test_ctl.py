@@ -110,6 +110,7 @@ class CtlCase(unittest.TestCase):
         e = dict(os.environ)
         e.update(env or {})
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
+        harness.check_sanitizer("mobileidctl", p.stderr)
         return Result(p.returncode, p.stdout, p.stderr)
 
     def spawn(self, *args, json_out=False):
@@ -753,6 +754,8 @@ class EnrollLink(CtlCase):
             f.write("tina:x:61235:61235:Tina Maria Turner,Room 1,555-0100,,:/nonexistent:/bin/false\n")
         with open(group, "w") as f:
             f.write("tina:x:61235:\n")
+        if harness.SANITIZER_PRELOAD:
+            lib = harness.SANITIZER_PRELOAD + ":" + lib   # ASan's runtime must come first
         r = self.ctl("enroll-link", "tina", env={"LD_PRELOAD": lib, "NSS_WRAPPER_PASSWD": passwd,
                                                  "NSS_WRAPPER_GROUP": group})
         self.assertEqual(r.rc, 0, r)
