@@ -12,10 +12,7 @@ without control characters, and the server's log without forged lines or
 fields.  The PAM side of the same inputs: test_hostile.py."""
 import os
 import re
-import shutil
 import sys
-import tempfile
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -25,7 +22,7 @@ import freeradius as fr  # noqa: E402
 import radius  # noqa: E402
 from tap import main  # noqa: E402
 from test_hostile import fields  # noqa: E402
-from test_radius import require_server, starts, wait_for  # noqa: E402
+from test_radius import ServerCase, starts, wait_for  # noqa: E402
 
 REFUSED = "control characters or invalid UTF-8"
 # "... : Info: (12) mobileid_challenge: WARNING: user=..." -> the module's text
@@ -33,56 +30,43 @@ LINE_HEAD = r"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} : \w+: "
 MODULE_LINE = re.compile(LINE_HEAD + r"\(\d+\) (mobileid\w*): (?:WARNING: |ERROR: )?(.*)$")
 
 
-class HostileRadius(unittest.TestCase):
+class HostileRadius(ServerCase):
     """One simulator and one threaded radiusd: push after password, challenge
     mode, and a user_name template naming two attributes (one in lower case:
     names are case-insensitive)."""
 
-    @classmethod
-    def setUpClass(cls):
-        require_server()
-        cls.sim = harness.Sim()
-        cls.radiusd = None
-        cls.tmp = tempfile.mkdtemp(prefix="mobileid-rlm-hostile-")
-        try:
-            cls.cache = os.path.join(cls.tmp, "cache")
-            os.mkdir(cls.cache, 0o700)
-            # the user name and the station in everything the module writes
-            # (a file: "\\n" in an inline item would reach the library escaped)
-            conf = os.path.join(cls.tmp, "mobileid.conf")
-            harness.write_file(conf, harness.config_text(
-                cls.sim, cls.cache, auth_message="Hello %u from %r, code %c",
-                auth_context_title="Login %u@%h",
-                auth_context_content="User: %u\\nFrom: %r\\nCode: %c",
-                auth_poll_interval="200ms"))
-            cls.ports = {k: fr.free_port() for k in ("push", "chal", "tmpl")}
-            modules = "\n".join([
-                fr.module_section("push", config_file=conf),
-                fr.module_section("chal", mode="challenge", instance="mobileid_challenge",
-                                  config_file=conf),
-                fr.module_section("tmpl", instance="mobileid_tmpl", config_file=conf,
-                                  user_name="%{User-Name}/%{nas-identifier}"),
-            ])
-            servers = "".join([
-                fr.push_server("push", cls.ports["push"], "mobileid"),
-                fr.challenge_server("chal", cls.ports["chal"], "mobileid_challenge"),
-                fr.push_server("tmpl", cls.ports["tmpl"], "mobileid_tmpl"),
-            ])
-            cls.radiusd = fr.Radiusd(modules, servers, max_request_time=30, threads=16)
-            cls.radiusd.start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+    tmp_prefix = "mobileid-rlm-hostile-"
 
     @classmethod
-    def tearDownClass(cls):
-        if cls.radiusd:
-            cls.radiusd.cleanup()
-        cls.sim.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def start_server(cls):
+        cls.cache = os.path.join(cls.tmp, "cache")
+        os.mkdir(cls.cache, 0o700)
+        # the user name and the station in everything the module writes
+        # (a file: "\\n" in an inline item would reach the library escaped)
+        conf = os.path.join(cls.tmp, "mobileid.conf")
+        harness.write_file(conf, harness.config_text(
+            cls.sim, cls.cache, auth_message="Hello %u from %r, code %c",
+            auth_context_title="Login %u@%h",
+            auth_context_content="User: %u\\nFrom: %r\\nCode: %c",
+            auth_poll_interval="200ms"))
+        cls.ports = {k: fr.free_port() for k in ("push", "chal", "tmpl")}
+        modules = "\n".join([
+            fr.module_section("push", config_file=conf),
+            fr.module_section("chal", mode="challenge", instance="mobileid_challenge",
+                              config_file=conf),
+            fr.module_section("tmpl", instance="mobileid_tmpl", config_file=conf,
+                              user_name="%{User-Name}/%{nas-identifier}"),
+        ])
+        servers = "".join([
+            fr.push_server("push", cls.ports["push"], "mobileid"),
+            fr.challenge_server("chal", cls.ports["chal"], "mobileid_challenge"),
+            fr.push_server("tmpl", cls.ports["tmpl"], "mobileid_tmpl"),
+        ])
+        cls.radiusd = fr.Radiusd(modules, servers, max_request_time=30, threads=16)
+        cls.radiusd.start()
 
     def setUp(self):
-        self.assertTrue(self.radiusd.alive(), "freeradius died:\n" + self.radiusd.output()[-3000:])
+        super().setUp()
         self.sim.reset()
 
     # ---- helpers -----------------------------------------------------------------------

@@ -68,25 +68,47 @@ def nas_attrs(user, password="pw", station="192.0.2.10"):
             'Message-Authenticator = 0x00\n' % (user, password, station))
 
 
-class RadiusServer(unittest.TestCase):
-    """One simulator and one threaded radiusd with several virtual servers:
-    push, challenge, simulator down (secure and safe), and a config_file
-    instance for the load test."""
+class ServerCase(unittest.TestCase):
+    """A test class with one simulator and one radiusd for all its tests,
+    stopped (by PID) and removed whatever happens.  start_server(cls) sets
+    cls.radiusd up and starts it; cls.tmp is the class's temporary
+    directory."""
+    tmp_prefix = "mobileid-rlm-"
 
     @classmethod
     def setUpClass(cls):
         require_server()
         cls.sim = harness.Sim()
         cls.radiusd = None
-        cls.tmp = tempfile.mkdtemp(prefix="mobileid-rlm-")
+        cls.tmp = tempfile.mkdtemp(prefix=cls.tmp_prefix)
         try:
-            cls._start()
+            cls.start_server()
         except BaseException:
             cls.tearDownClass()
             raise
 
     @classmethod
-    def _start(cls):
+    def start_server(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.radiusd:
+            cls.radiusd.cleanup()
+        cls.sim.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.assertTrue(self.radiusd.alive(), "freeradius died:\n" + self.radiusd.output()[-3000:])
+
+
+class RadiusServer(ServerCase):
+    """One simulator and one threaded radiusd with several virtual servers:
+    push, challenge, simulator down (secure and safe), and a config_file
+    instance for the load test."""
+
+    @classmethod
+    def start_server(cls):
         sim, tmp = cls.sim, cls.tmp
         cache = os.path.join(tmp, "cache")
         os.mkdir(cache, 0o700)
@@ -126,15 +148,8 @@ class RadiusServer(unittest.TestCase):
         cls.radiusd = fr.Radiusd(modules, servers, max_request_time=30, threads=256)
         cls.radiusd.start()
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.radiusd:
-            cls.radiusd.cleanup()
-        cls.sim.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
     def setUp(self):
-        self.assertTrue(self.radiusd.alive(), "freeradius died:\n" + self.radiusd.output()[-3000:])
+        super().setUp()
         self.client = radius.Client(self.ports["push"])
 
     def user(self, name, action, after_ms=300, **kw):
@@ -354,33 +369,18 @@ class RadiusServer(unittest.TestCase):
         self.assertNotIn(harness.CLIENT_SECRET, self.radiusd.output())
 
 
-class TimeLimit(unittest.TestCase):
+class TimeLimit(ServerCase):
     """max_request_time below push_timeout: a warning at start-up, and the
     module answers before the server gives up, cancelling the push."""
 
     @classmethod
-    def setUpClass(cls):
-        require_server()
-        cls.sim = harness.Sim()
-        cls.tmp = tempfile.mkdtemp(prefix="mobileid-rlm-")
-        cls.radiusd = None
-        try:
-            cls.port = fr.free_port()
-            items = fr.sim_items(cls.sim, cls.tmp, push_timeout="20")
-            cls.radiusd = fr.Radiusd(fr.module_section("push", **items),
-                                     fr.push_server("push", cls.port, "mobileid"),
-                                     max_request_time=6, threads=8)
-            cls.radiusd.start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.radiusd:
-            cls.radiusd.cleanup()
-        cls.sim.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+    def start_server(cls):
+        cls.port = fr.free_port()
+        items = fr.sim_items(cls.sim, cls.tmp, push_timeout="20")
+        cls.radiusd = fr.Radiusd(fr.module_section("push", **items),
+                                 fr.push_server("push", cls.port, "mobileid"),
+                                 max_request_time=6, threads=8)
+        cls.radiusd.start()
 
     def test_warns_at_instantiate(self):
         out = self.radiusd.output()
