@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import urllib.request
 
 SRCDIR = os.environ.get("top_srcdir") or os.path.abspath(
@@ -308,6 +309,30 @@ def check_sanitizer(program, err):
         text = err.decode(errors="replace") if isinstance(err, bytes) else err
         if SANITIZER_REPORT.search(text):
             raise AssertionError("sanitizer report from %s:\n%s" % (program, text))
+
+
+class PamSimCase(unittest.TestCase):
+    """One simulator for the class and a fresh PamEnv (removed afterwards)
+    for each test; skipped without pamtester or pam_wrapper.  Subclasses
+    extend setUpClass/setUp through super() (their own requirements first:
+    a skip raised after the simulator started would leave it running)."""
+    sim = None
+
+    @classmethod
+    def setUpClass(cls):
+        require(PAMTESTER, "pamtester not installed")
+        require(PAM_WRAPPER_LIB, "pam_wrapper not installed")
+        cls.sim = Sim()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.sim:
+            cls.sim.stop()
+
+    def setUp(self):
+        self.sim.reset()
+        self.env = PamEnv()
+        self.addCleanup(self.env.cleanup)
 
 
 def require(cond, reason):

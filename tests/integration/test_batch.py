@@ -504,26 +504,16 @@ class AuthImport(unittest.TestCase):
         self.assertEqual(read(self.ctl.map), before)
 
 
-class MapLogin(unittest.TestCase):
+class MapLogin(harness.PamSimCase):
     """externalref = map with pamtester: a numbered choice."""
-    sim = None
 
     @classmethod
     def setUpClass(cls):
-        harness.require(harness.PAMTESTER, "pamtester not installed")
-        harness.require(harness.PAM_WRAPPER_LIB, "pam_wrapper not installed")
         harness.require(os.path.exists(CTL), "mobileidctl not built")
-        cls.sim = harness.Sim()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.sim:
-            cls.sim.stop()
+        super().setUpClass()
 
     def setUp(self):
-        self.sim.reset()
-        self.env = harness.PamEnv()
-        self.addCleanup(self.env.cleanup)
+        super().setUp()
         self.map = os.path.join(self.env.dir, "accounts.map")
         # the map made by the tool from the spec's business example
         ctl = Ctl(map_file=self.map)

@@ -11,7 +11,6 @@ import re
 import socket
 import sys
 import time
-import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -82,25 +81,14 @@ def free_port():
     return port
 
 
-class DqeCase(unittest.TestCase):
-    sim = None
-
+class DqeCase(harness.PamSimCase):
     @classmethod
     def setUpClass(cls):
-        harness.require(harness.PAMTESTER, "pamtester not installed")
-        harness.require(harness.PAM_WRAPPER_LIB, "pam_wrapper not installed")
-        cls.sim = harness.Sim()
+        super().setUpClass()
         cls.sim.ctl("POST", "dqe/licences", {"licence": LICENCE, "secret": DQE_SECRET})
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.sim:
-            cls.sim.stop()
-
     def setUp(self):
-        self.sim.reset()   # keeps the licence
-        self.env = harness.PamEnv()
-        self.addCleanup(self.env.cleanup)
+        super().setUp()   # the simulator's reset keeps the licence
         self.over = {"dqe_enabled": "yes", "dqe_server": "127.0.0.1:%d" % self.sim.port,
                      "dqe_licence": LICENCE, "dqe_secret": DQE_SECRET,
                      "dqe_partner_name": "ACME Corp", "dqe_timeout": "5"}

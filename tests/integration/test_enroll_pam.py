@@ -8,7 +8,6 @@ import os
 import re
 import stat
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -28,27 +27,16 @@ def nss_wrapper_lib():
     return ""
 
 
-class EnrollLink(unittest.TestCase):
-    sim = None
-
+class EnrollLink(harness.PamSimCase):
     @classmethod
     def setUpClass(cls):
-        harness.require(harness.PAMTESTER, "pamtester not installed")
-        harness.require(harness.PAM_WRAPPER_LIB, "pam_wrapper not installed")
         harness.require(nss_wrapper_lib(), "nss_wrapper (libnss-wrapper) not installed")
-        cls.sim = harness.Sim()
+        super().setUpClass()
         cls.sim.ctl("POST", "verifid/tokens", {"token": TOKEN})
         cls.sim.ctl("POST", "verifid/profiles", {"profile": PROFILE})
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.sim:
-            cls.sim.stop()
-
     def setUp(self):
-        self.sim.reset()
-        self.env = harness.PamEnv()
-        self.addCleanup(self.env.cleanup)
+        super().setUp()
         self.over = dict(auth_unenrolled="enroll", verifid_url=self.sim.base + "/api/v1",
                          verifid_api_token=TOKEN, verifid_profile=PROFILE,
                          verifid_email="%u@corp.example", verifid_link_interval="10m")

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -61,24 +60,9 @@ def raw(s):
     return os.fsencode(s)
 
 
-class HostileCase(unittest.TestCase):
-    sim = None
-
-    @classmethod
-    def setUpClass(cls):
-        harness.require(harness.PAMTESTER, "pamtester not installed")
-        harness.require(harness.PAM_WRAPPER_LIB, "pam_wrapper not installed")
-        cls.sim = harness.Sim()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.sim:
-            cls.sim.stop()
-
+class HostileCase(harness.PamSimCase):
     def setUp(self):
-        self.sim.reset()
-        self.env = harness.PamEnv()
-        self.addCleanup(self.env.cleanup)
+        super().setUp()
         # The user name and remote host in everything the module writes.
         self.env.write_conf(self.sim, auth_message="Hello %u from %r, code %c",
                             auth_context_title="Login %u@%h",

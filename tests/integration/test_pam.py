@@ -7,7 +7,6 @@ import re
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -17,24 +16,9 @@ VALGRIND = os.environ.get("MOBILEID_TEST_VALGRIND") == "1"
 CODE_RE = re.compile(r"code (\d{4})")
 
 
-class PamCase(unittest.TestCase):
-    sim = None
-
-    @classmethod
-    def setUpClass(cls):
-        harness.require(harness.PAMTESTER, "pamtester not installed")
-        harness.require(harness.PAM_WRAPPER_LIB, "pam_wrapper not installed")
-        cls.sim = harness.Sim()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.sim:
-            cls.sim.stop()
-
+class PamCase(harness.PamSimCase):
     def setUp(self):
-        self.sim.reset()
-        self.env = harness.PamEnv()
-        self.addCleanup(self.env.cleanup)
+        super().setUp()
         self.env.write_conf(self.sim)
 
     def login(self, user, **kw):

@@ -9,7 +9,6 @@ import pwd
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -18,21 +17,9 @@ from tap import main  # noqa: E402
 IGNORE = "The return value should be ignored by PAM dispatch"   # PAM_IGNORE
 
 
-class Base(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        harness.require(harness.PAMTESTER, "pamtester not installed")
-        harness.require(harness.PAM_WRAPPER_LIB, "pam_wrapper not installed")
-        cls.sim = harness.Sim()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
+class Base(harness.PamSimCase):
     def setUp(self):
-        self.sim.reset()
-        self.env = harness.PamEnv()
-        self.addCleanup(self.env.cleanup)
+        super().setUp()
         # a local account, so that group membership can be looked up
         self.me = pwd.getpwuid(os.getuid()).pw_name
         self.mygroup = grp.getgrgid(os.getgid()).gr_name
