@@ -55,52 +55,6 @@ static void input_free(struct input *in)
 	in->len = 0;
 }
 
-static int read_plain(struct ctl_ctx *ctx, const char *path, struct input *in)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0) {
-		ctl_error(ctx, NULL, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		ctl_error(ctx, NULL, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_size > INPUT_MAX_BYTES) {
-		ctl_error(ctx, NULL, "%s: larger than %ld MiB", path, INPUT_MAX_BYTES >> 20);
-		close(fd);
-		return -1;
-	}
-	in->data = malloc((size_t)st.st_size + 1);
-	if (!in->data) {
-		ctl_error(ctx, NULL, "%s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, in->data + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ctl_error(ctx, NULL, "%s: %s", path, n < 0 ? strerror(errno)
-			          : "the file shrank while it was read");
-			in->len = got;
-			input_free(in);
-			close(fd);
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	in->data[got] = '\0';
-	in->len = got;
-	return 0;
-}
-
 /* Decrypt the OpenPGP message in 'in' with GnuPG (gpgme), replacing it. */
 static int decrypt(struct ctl_ctx *ctx, const mid_config *cfg, const char *path,
                    struct input *in)
@@ -440,6 +394,7 @@ int cmd_auth_import(struct ctl_ctx *ctx, int argc, char **argv)
 	const mid_config *cfg;
 	const char *path;
 	struct input in = { 0 };
+	mode_t mode;   /* of the input: not used here */
 	struct af_header h = { 0 };
 	struct ops ops = { 0 };
 	mid_acctmap old = { 0 }, neu = { 0 };
@@ -477,7 +432,7 @@ int cmd_auth_import(struct ctl_ctx *ctx, int argc, char **argv)
 		ctl_warn(ctx, "%s: the file name does not follow the InfoIMAGE pattern "
 		         "CID_auth_YYYYMMDD.txt[.pgp] (importing it anyway)", path);
 
-	if (read_plain(ctx, path, &in) != 0)
+	if (ctl_read_file(ctx, path, INPUT_MAX_BYTES, "", &in.data, &in.len, &mode) != 0)
 		return CTL_EXIT_FAIL;
 	if (af_name_encrypted(path) && decrypt(ctx, cfg, path, &in) != 0)
 		goto out;

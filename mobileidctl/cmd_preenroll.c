@@ -58,55 +58,6 @@ struct run {
 	int unavailable_run;
 };
 
-static int read_input(struct ctl_ctx *ctx, const char *path, char **data, size_t *len,
-                      mode_t *mode)
-{
-	struct stat st;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	char *buf;
-
-	if (fd < 0) {
-		ctl_error(ctx, NULL, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		ctl_error(ctx, NULL, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_size > INPUT_MAX_BYTES) {
-		ctl_error(ctx, NULL, "%s: larger than %ld MiB; split it", path, INPUT_MAX_BYTES >> 20);
-		close(fd);
-		return -1;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		ctl_error(ctx, NULL, "%s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ctl_error(ctx, NULL, "%s: %s", path, n < 0 ? strerror(errno)
-			          : "the file shrank while it was read");
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*data = buf;
-	*len = got;
-	*mode = st.st_mode & 0666;
-	return 0;
-}
-
 static void stop_calls(struct run *r, mid_result why, const char *reason)
 {
 	if (r->stop_calls)
@@ -324,7 +275,7 @@ int cmd_preenroll(struct ctl_ctx *ctx, int argc, char **argv)
 	if (!pre_name_ok(r.path))
 		ctl_warn(ctx, "%s: the file name does not follow the IDgo pattern "
 		         "Preenroll-YYYY-MM-DD.csv (processing it anyway)", r.path);
-	if (read_input(ctx, r.path, &data, &r.input_len, &mode) != 0)
+	if (ctl_read_file(ctx, r.path, INPUT_MAX_BYTES, "; split it", &data, &r.input_len, &mode) != 0)
 		return CTL_EXIT_FAIL;
 
 	/* The result file first: if it cannot be written, create nobody. */

@@ -5,12 +5,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "admin.h"
 #include "ctl.h"
@@ -192,6 +194,56 @@ int ctl_check_text(struct ctl_ctx *ctx, const char *cmd, const char *what, const
 	          "not altered", cmd, what, shown ? shown : "?");
 	free(shown);
 	return CTL_EXIT_USAGE;
+}
+
+int ctl_read_file(struct ctl_ctx *ctx, const char *path, long max_bytes, const char *too_big,
+                  char **data, size_t *len, mode_t *mode)
+{
+	struct stat st;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char *buf;
+
+	if (fd < 0) {
+		ctl_error(ctx, NULL, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		ctl_error(ctx, NULL, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > max_bytes) {
+		ctl_error(ctx, NULL, "%s: larger than %ld MiB%s", path, max_bytes >> 20, too_big);
+		close(fd);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		ctl_error(ctx, NULL, "%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ctl_error(ctx, NULL, "%s: %s", path, n < 0 ? strerror(errno)
+			          : "the file shrank while it was read");
+			mid_wipe(buf, got);
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	*mode = st.st_mode & 0666;
+	return 0;
 }
 
 void ctl_out(struct ctl_ctx *ctx, const char *fmt, ...)

@@ -16,6 +16,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -85,6 +86,14 @@ char *ctl_printable(const char *s, size_t max);
  * after saying so ("cmd: WHAT '<printable value>' holds ...").  what
  * names the argument. */
 int ctl_check_text(struct ctl_ctx *ctx, const char *cmd, const char *what, const char *value);
+
+/* A batch input file read whole (a regular file of at most max_bytes;
+ * too_big is added to that error, e.g. "; split it").  0 with *data
+ * (NUL-terminated, free() it; mid_wipe it first if it holds secrets),
+ * *len and *mode (its permission bits, for the results file), or -1 after
+ * saying why; nothing read is left behind (wiped). */
+int ctl_read_file(struct ctl_ctx *ctx, const char *path, long max_bytes, const char *too_big,
+                  char **data, size_t *len, mode_t *mode);
 
 /* Human output on stdout (nothing with --json). */
 void ctl_out(struct ctl_ctx *ctx, const char *fmt, ...)
