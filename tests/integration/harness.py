@@ -311,17 +311,14 @@ def check_sanitizer(program, err):
             raise AssertionError("sanitizer report from %s:\n%s" % (program, text))
 
 
-class PamSimCase(unittest.TestCase):
-    """One simulator for the class and a fresh PamEnv (removed afterwards)
-    for each test; skipped without pamtester or pam_wrapper.  Subclasses
+class SimCase(unittest.TestCase):
+    """One simulator for the class, reset before each test.  Subclasses
     extend setUpClass/setUp through super() (their own requirements first:
     a skip raised after the simulator started would leave it running)."""
     sim = None
 
     @classmethod
     def setUpClass(cls):
-        require(PAMTESTER, "pamtester not installed")
-        require(PAM_WRAPPER_LIB, "pam_wrapper not installed")
         cls.sim = Sim()
 
     @classmethod
@@ -331,6 +328,20 @@ class PamSimCase(unittest.TestCase):
 
     def setUp(self):
         self.sim.reset()
+
+
+class PamSimCase(SimCase):
+    """SimCase with a fresh PamEnv (removed afterwards) for each test;
+    skipped without pamtester or pam_wrapper."""
+
+    @classmethod
+    def setUpClass(cls):
+        require(PAMTESTER, "pamtester not installed")
+        require(PAM_WRAPPER_LIB, "pam_wrapper not installed")
+        super().setUpClass()
+
+    def setUp(self):
+        super().setUp()
         self.env = PamEnv()
         self.addCleanup(self.env.cleanup)
 

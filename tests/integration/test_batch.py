@@ -84,21 +84,14 @@ class Ctl:
         return p
 
 
-class Batch(unittest.TestCase):
-    sim = None
-
+class Batch(harness.SimCase):
     @classmethod
     def setUpClass(cls):
         harness.require(os.path.exists(CTL), "mobileidctl not built")
-        cls.sim = harness.Sim()
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.sim:
-            cls.sim.stop()
+        super().setUpClass()
 
     def setUp(self):
-        self.sim.reset()
+        super().setUp()
         self.ctl = Ctl(self.sim)
         self.addCleanup(self.ctl.cleanup)
 

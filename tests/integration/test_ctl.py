@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -68,23 +67,16 @@ class Result:
         return "rc=%d\nstdout:\n%s\nstderr:\n%s" % (self.rc, self.out, self.err)
 
 
-class CtlCase(unittest.TestCase):
-    sim = None
-
+class CtlCase(harness.SimCase):
     @classmethod
     def setUpClass(cls):
         harness.require(os.access(CTL, os.X_OK), "mobileidctl not built")
-        cls.sim = harness.Sim()
+        super().setUpClass()
         cls.sim.ctl("POST", "verifid/tokens", {"token": VERIFID_TOKEN})
         cls.sim.ctl("POST", "verifid/profiles", {"profile": PROFILE})
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.sim:
-            cls.sim.stop()
-
     def setUp(self):
-        self.sim.reset()
+        super().setUp()
         self.dir = tempfile.mkdtemp(prefix="mobileid-ctl-")
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.cache = os.path.join(self.dir, "cache")
