@@ -46,19 +46,23 @@ CLIENT_SECRET = "s3cret-for-tests-only"
 class Sim:
     """The API simulator, one process per test class."""
 
-    def __init__(self, cert="server"):
+    def __init__(self, cert="server", phone=False, phone_port=0):
+        """phone: also serve the phone page (tests/sim/phone_sim.py) at
+        self.phone_url; phone_port 0 picks a free port."""
         self.dir = tempfile.mkdtemp(prefix="mobileid-sim-")
         subprocess.run(["bash", os.path.join(SRCDIR, "tests", "sim", "mkca.sh"), self.dir],
                        check=True, stdout=subprocess.DEVNULL)
         self.ca = os.path.join(self.dir, "ca.pem")
         portfile = os.path.join(self.dir, "port")
+        phonefile = os.path.join(self.dir, "phone-port")
         self.log = open(os.path.join(self.dir, "sim.log"), "w")
         self.proc = subprocess.Popen(
             [PYTHON3, os.path.join(SRCDIR, "tests", "sim", "mobileid_sim.py"),
              "--cert", os.path.join(self.dir, cert + ".pem"),
              "--key", os.path.join(self.dir, cert + ".key"),
              "--host", "127.0.0.1", "--port", "0", "--port-file", portfile,
-             "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
+             "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET] +
+            (["--phone-port-file", phonefile, "--phone-port", str(phone_port)] if phone else []),
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while not os.path.exists(portfile):
@@ -69,6 +73,10 @@ class Sim:
         with open(portfile) as f:
             self.port = int(f.read().strip())
         self.base = "https://127.0.0.1:%d" % self.port
+        self.phone_url = None
+        if phone:   # written before portfile
+            with open(phonefile) as f:
+                self.phone_url = "http://127.0.0.1:%d/" % int(f.read().strip())
         self.ctx = ssl.create_default_context(cafile=self.ca)
 
     def stop(self):

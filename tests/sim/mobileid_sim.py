@@ -31,6 +31,7 @@ from http import HTTPStatus
 from urllib.parse import parse_qs, unquote, unquote_plus, urlsplit
 
 import dqe_sim
+import phone_sim
 import verifid_sim
 
 # Other vendors' APIs served on the same port: modules with NAME (control calls under
@@ -1034,6 +1035,13 @@ class Server(http.server.ThreadingHTTPServer):
             self.logf.flush()
 
 
+def write_port_file(path, port):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w", encoding="ascii") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser(description="Signicat MobileID API simulator (HTTPS, loopback only)")
     ap.add_argument("--cert", required=True, help="server certificate (PEM)")
@@ -1045,6 +1053,8 @@ def main():
     ap.add_argument("--client-secret", help="its secret")
     ap.add_argument("--token-lifetime", type=int, default=600, help="default token lifetime, seconds (600)")
     ap.add_argument("--log", help="append one line per request here (default: stderr)")
+    ap.add_argument("--phone-port-file", help="also serve the phone page (plain HTTP, same host); its port here")
+    ap.add_argument("--phone-port", type=int, default=0, help="TCP port of the phone page, 0 = pick (default)")
     a = ap.parse_args()
     hosts = {"127.0.0.1": (socket.AF_INET, "127.0.0.1"), "localhost": (socket.AF_INET, "127.0.0.1"),
              "::1": (socket.AF_INET6, "::1")}
@@ -1064,19 +1074,25 @@ def main():
     family, host = hosts[a.host]
     srv = Server((host, a.port), family, ctx, sim, logf)
     port = srv.server_address[1]
-    tmp = "%s.tmp.%d" % (a.port_file, os.getpid())
-    with open(tmp, "w", encoding="ascii") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, a.port_file)
+    phone = None
+    if a.phone_port_file:  # written first: once --port-file exists, both are there
+        phone = phone_sim.start(sim, family, host, a.phone_port, srv.log)
+        write_port_file(a.phone_port_file, phone.server_address[1])
+    write_port_file(a.port_file, port)
 
     def stop(signum, _frame):
         srv.log("signal %d, stopping" % signum)
         threading.Thread(target=srv.shutdown, daemon=True).start()
+        if phone:
+            threading.Thread(target=phone.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     srv.log("listening on https://%s:%d (pid %d)" % (host if family == socket.AF_INET else "[::1]", port,
                                                       os.getpid()))
+    if phone:
+        srv.log("phone page on http://%s:%d/" % (host if family == socket.AF_INET else "[::1]",
+                                                 phone.server_address[1]))
     srv.serve_forever(poll_interval=0.2)
     srv.server_close()
     srv.log("stopped")
